@@ -1,1 +1,4 @@
+export * from './errors.js';
+export * from './fs.js';
 export * from './logger.js';
+export * from './random.js';
