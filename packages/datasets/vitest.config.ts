@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // No test may reach the real Hugging Face hub; the hub tests pass a loopback endpoint explicitly.
+    env: { HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9', SCULPT_DATA_DIR: '' },
   },
 });

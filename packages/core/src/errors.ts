@@ -32,10 +32,18 @@ export class AbortError extends SculptError {
   }
 }
 
-/** Throws AbortError when the signal has fired; call between steps of long work. */
+/**
+ * Throws AbortError when the signal has fired; call between steps of long
+ * work. A reason that is not already an AbortError (the DOMException of a
+ * plain `controller.abort()`, a TimeoutError) is wrapped, so callers need to
+ * catch one type only.
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
-    throw reason instanceof Error ? reason : new AbortError();
+    if (reason instanceof AbortError) throw reason;
+    const error = new AbortError(reason instanceof Error && reason.message !== '' ? reason.message : undefined);
+    if (reason !== undefined) (error as { cause?: unknown }).cause = reason;
+    throw error;
   }
 }

@@ -1,0 +1,170 @@
+/**
+ * Constraints for coarse-to-fine decoding of ChainCoder targets
+ * `S1 [SEP] S2 [SEP] S3 [SEP] S4 [EOS]` (the prompt holds BOS):
+ * - S1 and S3 contain syntax (layout) tokens only, S2 and S4 content tokens only;
+ * - exactly three separators are emitted, then EOS ends the sequence;
+ * - S4 has exactly as many tokens as S3, so EOS is the only choice once S4 is
+ *   complete and is never allowed before;
+ * - S4 position j allows only the content tokens seen after the syntax token
+ *   S3[j] in the training targets (all content tokens if S3[j] was never seen);
+ * - near the length budget the current segment is closed early, so that a
+ *   well-formed sequence always fits.
+ *
+ * The reference decodes without any of these constraints; they are a
+ * deviation, selected by choosing the constrained decoder.
+ */
+import { InputError, UsageError } from '@sculpt/core';
+
+/** Where the syntax and content tokens sit in the output vocabulary. */
+export interface OutputVocabularyLayout {
+  size: number;
+  separator: number;
+  eos: number;
+  /** Sorted ids of syntax (layout-frame) tokens, special tokens excluded. */
+  syntaxIds: readonly number[];
+  /** Sorted ids of content (accessory) tokens, special tokens excluded. */
+  contentIds: readonly number[];
+}
+
+/** For each syntax token id, the content ids that followed it at the same S3/S4 position in training. */
+export type CooccurrenceTable = ReadonlyMap<number, ReadonlySet<number>>;
+
+export interface TargetSegments {
+  s1: number[];
+  s2: number[];
+  s3: number[];
+  s4: number[];
+}
+
+/**
+ * Splits generated tokens (after BOS, EOS excluded or included) into the four
+ * segments. Returns null unless there are exactly three separators and
+ * len(S3) = len(S4), the conditions for decoding a program.
+ */
+export function splitSegments(tokens: readonly number[], layout: Pick<OutputVocabularyLayout, 'separator' | 'eos'>): TargetSegments | null {
+  const end = tokens.indexOf(layout.eos);
+  const body = end < 0 ? tokens : tokens.slice(0, end);
+  const segments: number[][] = [[]];
+  for (const token of body) {
+    if (token === layout.separator) segments.push([]);
+    else segments[segments.length - 1].push(token);
+  }
+  if (segments.length !== 4) return null;
+  const [s1, s2, s3, s4] = segments;
+  if (s3.length !== s4.length || s3.length === 0) return null;
+  return { s1, s2, s3, s4 };
+}
+
+/**
+ * Counts which content ids follow which syntax ids in training targets
+ * (S3[j] with S4[j]). A leading BOS only lands in S1, which is not used.
+ */
+export function buildCooccurrence(targets: Iterable<readonly number[]>, layout: Pick<OutputVocabularyLayout, 'separator' | 'eos'>): CooccurrenceTable {
+  const table = new Map<number, Set<number>>();
+  let index = 0;
+  for (const target of targets) {
+    const segments = splitSegments(target, layout);
+    if (segments === null) {
+      throw new InputError(`Training target ${index} is malformed: it needs 3 separators and equal S3 and S4 lengths.`);
+    }
+    segments.s3.forEach((syntax, position) => {
+      let allowed = table.get(syntax);
+      if (allowed === undefined) {
+        allowed = new Set();
+        table.set(syntax, allowed);
+      }
+      allowed.add(segments.s4[position]);
+    });
+    index++;
+  }
+  return table;
+}
+
+function checkLayout(layout: OutputVocabularyLayout): void {
+  const inRange = (id: number): boolean => Number.isInteger(id) && id >= 0 && id < layout.size;
+  for (const [name, id] of [
+    ['separator', layout.separator],
+    ['eos', layout.eos],
+  ] as const) {
+    if (!inRange(id)) throw new UsageError(`The ${name} id ${id} is outside the vocabulary of ${layout.size} tokens.`);
+  }
+  if (layout.syntaxIds.length === 0 || layout.contentIds.length === 0) {
+    throw new UsageError('Coarse-to-fine decoding needs at least one syntax token and one content token.');
+  }
+}
+
+/** Tracks how far a generated prefix has come, so each step costs O(1) after the first. */
+interface Progress {
+  segment: number;
+  /** Tokens in the current segment. */
+  length: number;
+  /** S3 tokens, kept to look up the co-occurrence of each S4 position. */
+  s3: number[];
+}
+
+function progressOf(generated: readonly number[], separator: number): Progress {
+  const progress: Progress = { segment: 0, length: 0, s3: [] };
+  for (const token of generated) {
+    if (token === separator) {
+      progress.segment++;
+      progress.length = 0;
+      continue;
+    }
+    if (progress.segment === 2) progress.s3.push(token);
+    progress.length++;
+  }
+  return progress;
+}
+
+/**
+ * Returns an `allowedTokens` callback for core's constrained decoder.
+ * `maxNewTokens` is the generation budget; the smallest well-formed
+ * continuation is kept within it.
+ */
+export function coarseToFineConstraint(
+  layout: OutputVocabularyLayout,
+  cooccurrence: CooccurrenceTable,
+  maxNewTokens: number,
+): (position: { generated: readonly number[] }) => ReadonlySet<number> {
+  checkLayout(layout);
+  // The shortest complete sequence: three separators, one S3 token, one S4 token and EOS.
+  if (maxNewTokens < 6) throw new UsageError(`Coarse-to-fine decoding needs maxNewTokens of at least 6, got ${maxNewTokens}.`);
+  const syntax = new Set(layout.syntaxIds);
+  const content = new Set(layout.contentIds);
+  const separatorOnly = new Set([layout.separator]);
+  const eosOnly = new Set([layout.eos]);
+  const withSeparator = (tokens: ReadonlySet<number>): Set<number> => new Set([...tokens, layout.separator]);
+  const syntaxOrSeparator = withSeparator(syntax);
+  const contentOrSeparator = withSeparator(content);
+
+  return ({ generated }) => {
+    const progress = progressOf(generated, layout.separator);
+    const used = generated.length;
+    const left = maxNewTokens - used;
+    switch (progress.segment) {
+      case 0:
+      case 1: {
+        // Closing needs this separator, the later ones, one S3 token, one S4 token and EOS: 6 tokens from S1, 5 from S2.
+        const neededToClose = progress.segment === 0 ? 6 : 5;
+        if (left <= neededToClose) return separatorOnly;
+        return progress.segment === 0 ? syntaxOrSeparator : contentOrSeparator;
+      }
+      case 2: {
+        // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
+        // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.
+        if (progress.length === 0) return syntax;
+        // One more S3 token costs itself plus one more S4 token; then SEP, the S4 tokens and EOS must still fit.
+        if (left >= progress.length + 4) return syntaxOrSeparator;
+        return separatorOnly;
+      }
+      case 3: {
+        if (progress.length >= progress.s3.length) return eosOnly;
+        const allowed = cooccurrence.get(progress.s3[progress.length]);
+        return allowed !== undefined && allowed.size > 0 ? allowed : content;
+      }
+      default:
+        // Unreachable through this callback, which never allows a fourth separator.
+        return eosOnly;
+    }
+  };
+}

@@ -1,0 +1,3 @@
+export * from './metrics.js';
+export * from './pass-at-k.js';
+export * from './evaluate.js';

@@ -1,0 +1,3 @@
+export * from './batches.js';
+export * from './curriculum.js';
+export * from './schedule.js';

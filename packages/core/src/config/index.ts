@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './manifest.js';
+export * from './versions.js';

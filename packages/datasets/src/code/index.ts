@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './split.js';
+export * from './statement.js';
+export * from './function-style.js';
+export { loadApps, type AppsOptions } from './apps.js';
+export { loadCodeContests, PYTHON3_LANGUAGE, type CodeContestsOptions } from './code-contests.js';
+export { loadMbpp, mbppSplit, assertedFunctionName } from './mbpp.js';
+export { loadHumanEval } from './humaneval.js';
+export { generateProblems, type GeneratorOptions } from './generator/generator.js';
+export { FAMILIES, type ProblemFamily, type ProblemInstance } from './generator/families.js';
+export { lazyCodeDataset } from './dataset.js';
+export { appsPlugin, codeContestsPlugin, mbppPlugin, humanEvalPlugin, generatedProblemsPlugin } from './plugins.js';

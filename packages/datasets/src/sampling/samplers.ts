@@ -1,0 +1,186 @@
+/**
+ * The three calibration sample builders, as pure functions of a seeded
+ * generator and a tokenized pool of documents or examples:
+ *
+ * - `windowSamples`: draw documents uniformly until one has more than seqlen
+ *   tokens, then a start uniformly in [0, len - seqlen - 1] (SparseGPT's C4
+ *   loader, kept by the reference for every pre-training corpus);
+ * - `concatSamples`: draw examples uniformly, each tokenized separately with
+ *   its own BOS, and append until the concatenation exceeds seqlen; then a
+ *   random seqlen window (the reference's `concat`, the paper's ICL and CoT);
+ * - `paddedSamples`: one example padded to seqlen (`single` and `zero`).
+ *
+ * Every draw comes from core's `Random`, so a seed gives the same samples on
+ * every machine.
+ */
+import { InputError, Random, throwIfAborted } from '@sculpt/core';
+import type { PaddingSide, RecordProvenance, RunMode, SampleProvenance, Split } from '../types.js';
+
+/** A pool of documents or examples, tokenized on first use. */
+export interface TokenPool {
+  readonly count: number;
+  tokens(index: number): Int32Array;
+  provenance(index: number): RecordProvenance;
+  /** For error messages, e.g. "gsm8k train (/data/gsm8k/train.jsonl)". */
+  readonly description: string;
+}
+
+export interface SamplerOptions {
+  nsamples: number;
+  seqlen: number;
+  random: Random;
+  dataset: string;
+  split: Split;
+  maxAttempts: number;
+  signal?: AbortSignal;
+}
+
+export interface BuiltSamples {
+  samples: Int32Array[];
+  attentionMask?: Uint8Array[];
+  provenance: SampleProvenance[];
+}
+
+/** Random seqlen windows of single documents longer than seqlen. */
+export function windowSamples(pool: TokenPool, options: SamplerOptions): BuiltSamples {
+  const { nsamples, seqlen, random } = options;
+  if (pool.count === 0) throw new InputError(`${pool.description} has no documents`);
+  const samples: Int32Array[] = [];
+  const provenance: SampleProvenance[] = [];
+  const checked = new Set<number>();
+  let longest = 0;
+
+  for (let sample = 0; sample < nsamples; sample++) {
+    throwIfAborted(options.signal);
+    let chosen: { index: number; tokens: Int32Array } | undefined;
+    for (let attempt = 0; attempt < options.maxAttempts && chosen === undefined; attempt++) {
+      const index = random.int(0, pool.count - 1);
+      const tokens = pool.tokens(index);
+      longest = Math.max(longest, tokens.length);
+      checked.add(index);
+      if (tokens.length > seqlen) chosen = { index, tokens };
+      // Every document has been seen and none is long enough: stop early instead of spinning.
+      else if (checked.size === pool.count && longest <= seqlen) break;
+    }
+    if (chosen === undefined) {
+      throw new InputError(
+        `no document of ${pool.description} has more than seqlen=${seqlen} tokens ` +
+          `(longest found: ${longest} tokens in ${checked.size} of ${pool.count} documents checked); use a smaller --seqlen or a corpus with longer documents`,
+      );
+    }
+
+    const start = random.int(0, chosen.tokens.length - seqlen - 1);
+    samples.push(chosen.tokens.slice(start, start + seqlen));
+    provenance.push({ dataset: options.dataset, split: options.split, records: [pool.provenance(chosen.index)], offset: start });
+  }
+  return { samples, provenance };
+}
+
+/** Separately tokenized examples concatenated past seqlen, then a random seqlen window. */
+export function concatSamples(pool: TokenPool, options: SamplerOptions): BuiltSamples {
+  const { nsamples, seqlen, random } = options;
+  if (pool.count === 0) throw new InputError(`${pool.description} has no examples`);
+  const samples: Int32Array[] = [];
+  const provenance: SampleProvenance[] = [];
+
+  for (let sample = 0; sample < nsamples; sample++) {
+    throwIfAborted(options.signal);
+    const used: number[] = [];
+    const parts: Int32Array[] = [];
+    let length = 0;
+    while (length <= seqlen) {
+      const index = random.int(0, pool.count - 1);
+      const tokens = pool.tokens(index);
+      if (tokens.length === 0) throw new InputError(`example ${index} of ${pool.description} has no tokens`);
+      used.push(index);
+      parts.push(tokens);
+      length += tokens.length;
+    }
+
+    const joined = new Int32Array(length);
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    const start = random.int(0, length - seqlen - 1);
+    samples.push(joined.slice(start, start + seqlen));
+    provenance.push({ dataset: options.dataset, split: options.split, records: used.map((index) => pool.provenance(index)), offset: start });
+  }
+  return { samples, provenance };
+}
+
+export interface PaddingOptions {
+  padId: number;
+  side: PaddingSide;
+  mode: RunMode;
+}
+
+/** Draws one example per sample and pads it to seqlen; examples longer than seqlen are redrawn. */
+export function paddedSamples(pool: TokenPool, options: SamplerOptions, padding: PaddingOptions): BuiltSamples {
+  const { nsamples, seqlen, random } = options;
+  if (pool.count === 0) throw new InputError(`${pool.description} has no examples`);
+  const samples: Int32Array[] = [];
+  const attentionMask: Uint8Array[] = [];
+  const provenance: SampleProvenance[] = [];
+  const checked = new Set<number>();
+  let shortest = Infinity;
+
+  for (let sample = 0; sample < nsamples; sample++) {
+    throwIfAborted(options.signal);
+    let chosen: { index: number; tokens: Int32Array } | undefined;
+    for (let attempt = 0; attempt < options.maxAttempts && chosen === undefined; attempt++) {
+      const index = random.int(0, pool.count - 1);
+      const tokens = pool.tokens(index);
+      shortest = Math.min(shortest, tokens.length);
+      checked.add(index);
+      if (tokens.length <= seqlen) chosen = { index, tokens };
+      else if (checked.size === pool.count && shortest > seqlen) break;
+    }
+    if (chosen === undefined) {
+      throw new InputError(
+        `no example of ${pool.description} fits in seqlen=${seqlen} tokens ` +
+          `(shortest found: ${shortest} tokens in ${checked.size} of ${pool.count} examples checked); use a larger --seqlen`,
+      );
+    }
+
+    const ids = new Int32Array(seqlen).fill(padding.padId);
+    const mask = new Uint8Array(seqlen);
+    const start = padding.side === 'left' ? seqlen - chosen.tokens.length : 0;
+    ids.set(chosen.tokens, start);
+    if (padding.mode === 'faithful') {
+      // The reference attends to every position whose id differs from the pad id.
+      for (let i = 0; i < seqlen; i++) mask[i] = ids[i] === padding.padId ? 0 : 1;
+    } else {
+      mask.fill(1, start, start + chosen.tokens.length);
+    }
+
+    samples.push(ids);
+    attentionMask.push(mask);
+    provenance.push({ dataset: options.dataset, split: options.split, records: [pool.provenance(chosen.index)], offset: 0 });
+  }
+  return { samples, attentionMask, provenance };
+}
+
+/** Builds a pool over texts that tokenizes each text with BOS on first use and caches the result. */
+export function textPool(
+  texts: readonly string[],
+  provenance: readonly RecordProvenance[],
+  encode: (text: string) => number[],
+  description: string,
+): TokenPool {
+  const cache = new Map<number, Int32Array>();
+  return {
+    count: texts.length,
+    description,
+    provenance: (index) => provenance[index],
+    tokens(index) {
+      let tokens = cache.get(index);
+      if (tokens === undefined) {
+        tokens = Int32Array.from(encode(texts[index]));
+        cache.set(index, tokens);
+      }
+      return tokens;
+    },
+  };
+}

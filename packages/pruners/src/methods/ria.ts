@@ -1,0 +1,47 @@
+/**
+ * RIA (Zhang et al., 2024): relative importance (|W| over its row sum plus
+ * over its column sum) times (√s_j)^a. Per-matrix selection by default, per
+ * output row on request, N:M per row; optionally OBS reconstruction on the
+ * chosen mask.
+ */
+import { definePlugin } from '@sculpt/core';
+import { z } from 'zod';
+import { riaScore } from '../algorithms/scorers.js';
+import { selectPerMatrix, selectPerRow } from '../algorithms/selectors.js';
+import { sparseGpt } from '../algorithms/sparsegpt.js';
+import type { Pruner } from '../types.js';
+import { requireStatistic, selectMask, zeroMasked } from './common.js';
+
+const options = z
+  .object({
+    exponent: z.number().default(0.5),
+    perOutputRow: z.boolean().default(false),
+    reconstruction: z.boolean().default(false),
+  })
+  .strict();
+
+export function createRiaPruner(settings: z.output<typeof options>): Pruner {
+  return {
+    statistics: settings.reconstruction ? ['rowScaler', 'hessian'] : ['rowScaler'],
+    supportsPattern: true,
+    pruneLayer(layer) {
+      const scores = riaScore(layer.weight, requireStatistic(layer, 'rowScaler'), settings.exponent);
+      // TODO: RIA's channel reallocation (column permutation with linear-sum assignment before N:M) is not implemented.
+      const mask = selectMask(layer, scores, settings.perOutputRow ? selectPerRow : selectPerMatrix);
+      if (!settings.reconstruction) return zeroMasked(layer, mask);
+      const result = sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask });
+      return { weight: result.weight, mask: result.mask, loss: result.loss };
+    },
+  };
+}
+
+export default definePlugin({
+  meta: {
+    name: 'ria',
+    kind: 'pruner',
+    version: '1.0.0',
+    description: 'RIA: relative importance times activation norm^0.5, per matrix (or per row / N:M), optional OBS reconstruction',
+    options,
+  },
+  create: (settings) => createRiaPruner(settings),
+});

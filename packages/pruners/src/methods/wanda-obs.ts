@@ -1,0 +1,48 @@
+/** Wanda's mask held fixed, then SparseGPT's OBS updates of the kept weights (Wanda's "seq" ablation). */
+import { definePlugin } from '@sculpt/core';
+import { z } from 'zod';
+import { sparseGpt } from '../algorithms/sparsegpt.js';
+import type { Pruner } from '../types.js';
+import { requireStatistic } from './common.js';
+import { wandaMask } from './wanda.js';
+
+const options = z
+  .object({
+    variant: z.boolean().default(false),
+    blockSize: z.number().int().positive().default(128),
+    percdamp: z.number().positive().default(0.01),
+  })
+  .strict();
+
+export function createWandaObsPruner(settings: z.output<typeof options>): Pruner {
+  return {
+    statistics: ['rowScaler', 'hessian'],
+    supportsPattern: true,
+    pruneLayer(layer) {
+      const { mask, alpha } = wandaMask(layer, settings.variant);
+      const result = sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
+        sparsity: layer.sparsity,
+        fixedMask: mask,
+        blockSize: settings.blockSize,
+        percdamp: settings.percdamp,
+      });
+      return {
+        weight: result.weight,
+        mask: result.mask,
+        loss: result.loss,
+        details: { deadColumns: result.deadColumns, percdampUsed: result.percdampUsed, alpha: alpha ?? null },
+      };
+    },
+  };
+}
+
+export default definePlugin({
+  meta: {
+    name: 'wanda+obs',
+    kind: 'pruner',
+    version: '1.0.0',
+    description: "Wanda's mask with SparseGPT's OBS weight update on that fixed mask",
+    options,
+  },
+  create: (settings) => createWandaObsPruner(settings),
+});

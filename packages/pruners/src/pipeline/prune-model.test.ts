@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { createMagnitudePruner } from '../methods/magnitude.js';
+import { createOwlPruner } from '../methods/owl.js';
+import { createSparseGptPruner } from '../methods/sparsegpt.js';
+import { createWandaPruner } from '../methods/wanda.js';
+import { parseNMPattern } from '../algorithms/selectors.js';
+import type { LayerToPrune, Pruner } from '../types.js';
+import { pruneModel } from './prune-model.js';
+import { randomSequences, TinyMlpModel } from '../../test/tiny-model.js';
+
+/** Wraps a pruner and records what each layer was offered. */
+function recording(inner: Pruner): { pruner: Pruner; seen: LayerToPrune[] } {
+  const seen: LayerToPrune[] = [];
+  return {
+    seen,
+    pruner: {
+      statistics: inner.statistics,
+      supportsPattern: inner.supportsPattern,
+      schedule: inner.schedule,
+      pruneLayer(layer, context) {
+        seen.push({ ...layer, statistics: { ...layer.statistics, rowScaler: layer.statistics.rowScaler?.slice() } });
+        return inner.pruneLayer(layer, context);
+      },
+    },
+  };
+}
+
+/** Prunes everything in block 0's down layer and uses Wanda elsewhere. */
+function killBlockZeroDown(): Pruner {
+  const wanda = createWandaPruner();
+  return {
+    statistics: ['rowScaler'],
+    supportsPattern: false,
+    pruneLayer(layer, context) {
+      if (layer.name === 'layers.0.down') {
+        const mask = { rows: layer.weight.rows, cols: layer.weight.cols, data: new Uint8Array(layer.weight.data.length).fill(1) };
+        return { weight: { ...layer.weight, data: new Float64Array(layer.weight.data.length) }, mask };
+      }
+      return wanda.pruneLayer(layer, context);
+    },
+  };
+}
+
+describe('pruneModel', () => {
+  const sequences = randomSequences(4, 6, 32);
+
+  it('Wanda reaches exactly the requested sparsity', async () => {
+    const model = new TinyMlpModel();
+    const report = await pruneModel(model, { pruner: createWandaPruner(), sparsity: 0.5, sequences });
+    expect(report.actualSparsity).toBe(0.5);
+    expect(report.layers).toHaveLength(6);
+    for (const layer of report.layers) {
+      expect(layer.sparsity).toBe(0.5);
+      expect(layer.reconstructionError).toBeGreaterThan(0);
+      expect(layer.relativeError).toBeLessThan(1);
+    }
+  });
+
+  it('SparseGPT and magnitude land slightly above', async () => {
+    const sparse = await pruneModel(new TinyMlpModel(), { pruner: createSparseGptPruner(), sparsity: 0.5, sequences });
+    const magnitude = await pruneModel(new TinyMlpModel(), { pruner: createMagnitudePruner(), sparsity: 0.5, sequences: [] });
+    for (const report of [sparse, magnitude]) {
+      expect(report.actualSparsity).toBeGreaterThan(0.5);
+      expect(report.actualSparsity).toBeLessThan(0.52);
+    }
+  });
+
+  it('2:4 gives exactly half and rejects other sparsities', async () => {
+    const report = await pruneModel(new TinyMlpModel(), { pruner: createSparseGptPruner(), sparsity: 0.5, pattern: parseNMPattern('2:4'), sequences });
+    expect(report.actualSparsity).toBe(0.5);
+    await expect(pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.6, pattern: parseNMPattern('2:4'), sequences })).rejects.toThrow(/fixes the sparsity at 0.5/);
+  });
+
+  it('next block sees pruned outputs', async () => {
+    const propagated = recording(killBlockZeroDown());
+    const dense = recording(killBlockZeroDown());
+    await pruneModel(new TinyMlpModel(), { pruner: propagated.pruner, sparsity: 0.5, sequences });
+    await pruneModel(new TinyMlpModel(), { pruner: dense.pruner, sparsity: 0.5, sequences, propagateError: false });
+
+    // With block 0's MLP output zeroed, block 1's input is the bare embedding.
+    const model = new TinyMlpModel();
+    let expected = new Float64Array(8);
+    for (const sequence of sequences) {
+      const x = model.embed(sequence.tokens);
+      for (let i = 0; i < 8; i++) {
+        let sum = 0;
+        for (let t = 0; t < 6; t++) sum += x[t * 8 + i] ** 2;
+        expected[i] += sum / sequences.length;
+      }
+    }
+    const gateOne = propagated.seen.find((layer) => layer.name === 'layers.1.gate')!;
+    const denseGateOne = dense.seen.find((layer) => layer.name === 'layers.1.gate')!;
+    Array.from(gateOne.statistics.rowScaler!).forEach((value, i) => expect(value).toBeCloseTo(expected[i], 4));
+    expect(Array.from(denseGateOne.statistics.rowScaler!)).not.toEqual(Array.from(gateOne.statistics.rowScaler!));
+  });
+
+  it('true sequential feeds down the pruned gate and up', async () => {
+    const plain = recording(createWandaPruner());
+    const sequential = recording(createWandaPruner());
+    await pruneModel(new TinyMlpModel(), { pruner: plain.pruner, sparsity: 0.5, sequences });
+    await pruneModel(new TinyMlpModel(), { pruner: sequential.pruner, sparsity: 0.5, sequences, trueSequential: true });
+    const gate = (run: typeof plain) => run.seen.find((layer) => layer.name === 'layers.0.gate')!.statistics.rowScaler!;
+    const down = (run: typeof plain) => run.seen.find((layer) => layer.name === 'layers.0.down')!.statistics.rowScaler!;
+    expect(Array.from(gate(sequential))).toEqual(Array.from(gate(plain)));
+    expect(Array.from(down(sequential))).not.toEqual(Array.from(down(plain)));
+  });
+
+  it('clean mode leaves padding out of the statistics', async () => {
+    const mask = Uint8Array.from([0, 0, 1, 1, 1, 1]);
+    const padded = sequences.map((sequence) => ({ ...sequence, mask }));
+    const faithful = recording(createWandaPruner());
+    const clean = recording(createWandaPruner());
+    await pruneModel(new TinyMlpModel(), { pruner: faithful.pruner, sparsity: 0.5, sequences: padded });
+    await pruneModel(new TinyMlpModel(), { pruner: clean.pruner, sparsity: 0.5, sequences: padded, mode: 'clean' });
+    expect(faithful.seen[0].statistics.tokens).toBe(24);
+    expect(clean.seen[0].statistics.tokens).toBe(16);
+  });
+
+  it('OWL keeps the mean block sparsity', async () => {
+    const report = await pruneModel(new TinyMlpModel({ blocks: 4 }), { pruner: createOwlPruner({ lambda: 0.08, outlierMultiple: 2 }), sparsity: 0.5, sequences });
+    const mean = report.blockSparsities.reduce((a, b) => a + b, 0) / 4;
+    expect(mean).toBeCloseTo(0.5, 12);
+    expect(Math.max(...report.blockSparsities) - Math.min(...report.blockSparsities)).toBeLessThanOrEqual(0.16 + 1e-12);
+    expect(report.schedule).toBe('owl');
+  });
+
+  it('explicit schedule and bad inputs', async () => {
+    const report = await pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.5, sequences, blockSparsities: [0.25, 0.75] });
+    expect(report.layers.filter((layer) => layer.block === 0).every((layer) => layer.sparsity === 0.25)).toBe(true);
+    await expect(pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.5, sequences, blockSparsities: [0.5] })).rejects.toThrow(/1 entries but the model has 2 blocks/);
+    await expect(pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.5, sequences: [] })).rejects.toThrow(/needs calibration data/);
+  });
+});

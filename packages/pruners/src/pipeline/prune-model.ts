@@ -1,0 +1,349 @@
+/**
+ * The block-sequential pruning loop of Wanda and SparseGPT:
+ *
+ * 1. embed every calibration sequence (block 0's inputs);
+ * 2. for each decoder block: run the dense block on all sequences with hooks
+ *    on every linear input to collect statistics, prune every linear layer,
+ *    then re-run the pruned block so the next block sees pruned outputs
+ *    (error propagation; with it off the next block gets the dense outputs);
+ * 3. report per-layer and overall sparsity.
+ *
+ * With `trueSequential`, each block is pruned in groups of layers that share
+ * an input (q,k,v → o → gate,up → down for Llama), re-collecting statistics
+ * after each group. A schedule with a pre-pass (OWL) first runs the whole
+ * model densely. Embeddings, norms and the output head are never pruned.
+ *
+ * Modes: `faithful` counts padding in the statistics as the reference does;
+ * `clean` leaves positions with mask 0 out. Both give attention the
+ * sequence's mask.
+ */
+import { InputError, UsageError, getLogger, throwIfAborted, type Logger } from '@sculpt/core';
+import type { GemmBackend } from '../algorithms/linalg.js';
+import { type Matrix } from '../algorithms/matrix.js';
+import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
+import type { NMPattern } from '../algorithms/selectors.js';
+import type { LayerPruneResult, Pruner, SparsitySchedule, StatisticKind } from '../types.js';
+import type { BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
+import { LayerCollector } from './statistics.js';
+
+const defaultLog = getLogger('pruners:pipeline');
+
+export type PruneMode = 'faithful' | 'clean';
+
+export interface PruneModelOptions {
+  pruner: Pruner;
+  /** Target sparsity; must be 0.5 with an N:M pattern. */
+  sparsity: number;
+  pattern?: NMPattern;
+  sequences: CalibrationSequence[];
+  mode?: PruneMode;
+  /** Feed the next block the pruned block's outputs (default true, as the reference). */
+  propagateError?: boolean;
+  trueSequential?: boolean;
+  /** One sparsity per block; overrides a pruner's own schedule. */
+  blockSparsities?: number[];
+  gemm?: GemmBackend;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onBlockDone?: (block: number, blockCount: number) => void;
+}
+
+export interface LayerReport {
+  name: string;
+  block: number;
+  outFeatures: number;
+  inFeatures: number;
+  targetSparsity: number;
+  /** Zeros / numel of the weight after pruning. */
+  sparsity: number;
+  /**
+   * ‖X(W − Ŵ)ᵀ‖²_F summed over the calibration tokens, with X the inputs the
+   * layer sees in the pruned block, and the same divided by ‖XWᵀ‖²_F.
+   */
+  reconstructionError: number;
+  relativeError: number;
+  loss?: number;
+  details?: LayerPruneResult['details'];
+  seconds: number;
+}
+
+export interface PruneReport {
+  mode: PruneMode;
+  propagateError: boolean;
+  trueSequential: boolean;
+  schedule: string;
+  blockSparsities: number[];
+  layers: LayerReport[];
+  /** Zeros / numel over every linear layer of every block. */
+  actualSparsity: number;
+  sequences: number;
+  seconds: number;
+}
+
+/** Layers whose inputs are the same array in the hook form one true-sequential group. */
+type LayerGroups = string[][];
+
+export async function pruneModel(model: PrunableModel, options: PruneModelOptions): Promise<PruneReport> {
+  const log = options.logger ?? defaultLog;
+  const started = performance.now();
+  const { pruner, pattern } = options;
+  const mode = options.mode ?? 'faithful';
+  const propagateError = options.propagateError ?? true;
+  const trueSequential = options.trueSequential ?? false;
+  const blockCount = model.config.nLayers;
+  validate(options);
+
+  let states = embedAll(model, options.sequences);
+  const schedule = chooseSchedule(options);
+  if (schedule.needsPrepass) await runPrepass(model, schedule, states, pruner, mode, options);
+  const blockSparsities = schedule.blockSparsities(blockCount, options.sparsity);
+  log.info(`pruning ${blockCount} blocks, schedule ${schedule.name}: ${blockSparsities.map((p) => p.toFixed(3)).join(', ')}`);
+
+  const layers: LayerReport[] = [];
+  let zeros = 0;
+  let total = 0;
+  for (let index = 0; index < blockCount; index++) {
+    throwIfAborted(options.signal);
+    const block = await model.block(index);
+    const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
+    const denseWeights = new Map([...linears].map(([name, layer]) => [name, Float32Array.from(layer.getWeight())]));
+
+    // Statistics pass on the dense block; its outputs are the next inputs when errors are not propagated.
+    const groups = trueSequential ? undefined : [[...linears.keys()]];
+    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, options.gemm);
+    const denseOutputs = first.outputs;
+    const layerGroups = groups ?? first.groups;
+
+    const timings = new Map<string, { seconds: number; result: LayerPruneResult }>();
+    for (let g = 0; g < layerGroups.length; g++) {
+      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, options.gemm)).collectors;
+      for (const name of layerGroups[g]) {
+        const layer = linears.get(name)!;
+        const layerStarted = performance.now();
+        const result = await pruneOne(pruner, layer, index, collected.get(name)!.result(), blockSparsities[index], pattern, log, options.signal);
+        timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result });
+      }
+    }
+
+    // Re-run the pruned block: measures each layer's reconstruction error and gives the next inputs.
+    const errors = new Map<string, { error: number; reference: number }>();
+    const prunedOutputs = await runWithErrors(model, index, states, linears, denseWeights, errors);
+    states = propagateError ? prunedOutputs : denseOutputs;
+
+    for (const [name, layer] of linears) {
+      const { seconds, result } = timings.get(name)!;
+      const weight = layer.getWeight();
+      let layerZeros = 0;
+      for (const value of weight) if (value === 0) layerZeros++;
+      zeros += layerZeros;
+      total += weight.length;
+      const error = errors.get(name) ?? { error: 0, reference: 0 };
+      layers.push({
+        name: `layers.${index}.${name}`,
+        block: index,
+        outFeatures: layer.outFeatures,
+        inFeatures: layer.inFeatures,
+        targetSparsity: blockSparsities[index],
+        sparsity: layerZeros / weight.length,
+        reconstructionError: error.error,
+        relativeError: error.reference > 0 ? error.error / error.reference : 0,
+        loss: result.loss,
+        details: result.details,
+        seconds,
+      });
+    }
+    log.info(() => `block ${index + 1}/${blockCount} pruned`);
+    options.onBlockDone?.(index, blockCount);
+  }
+
+  return {
+    mode,
+    propagateError,
+    trueSequential,
+    schedule: schedule.name,
+    blockSparsities,
+    layers,
+    actualSparsity: total === 0 ? 0 : zeros / total,
+    sequences: options.sequences.length,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function validate(options: PruneModelOptions): void {
+  const { sparsity, pattern, pruner } = options;
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new UsageError(`sparsity must be between 0 and 1, got ${sparsity}`);
+  if (pattern !== undefined) {
+    if (sparsity !== 0.5) throw new UsageError(`an N:M pattern fixes the sparsity at 0.5; got --sparsity ${sparsity} with ${pattern.n}:${pattern.m}`);
+    if (pattern.n * 2 !== pattern.m) throw new UsageError(`N:M pattern ${pattern.n}:${pattern.m} is not 50% sparse; use 2:4 or 4:8`);
+    if (!pruner.supportsPattern) throw new UsageError('this pruning method does not support N:M patterns');
+  }
+  const needsData = pruner.statistics.length > 0 || pruner.schedule?.needsPrepass === true;
+  if (needsData && options.sequences.length === 0) throw new UsageError('this pruning method needs calibration data; pass --calibration or --calibration-tokens');
+}
+
+function chooseSchedule(options: PruneModelOptions): SparsitySchedule {
+  if (options.blockSparsities !== undefined) return explicitSchedule(options.blockSparsities);
+  return options.pruner.schedule ?? uniformSchedule();
+}
+
+function embedAll(model: PrunableModel, sequences: CalibrationSequence[]): BlockState[] {
+  return sequences.map((sequence, index) => {
+    const rows = sequence.tokens.length;
+    const keyMask = sequence.mask ?? new Uint8Array(rows).fill(1);
+    if (keyMask.length !== rows) throw new InputError(`calibration sequence ${index} has ${rows} tokens but a mask of ${keyMask.length}`);
+    const positions = Int32Array.from({ length: rows }, (_, t) => t);
+    return { hidden: model.embed(sequence.tokens, positions), rows, positions, keyMask };
+  });
+}
+
+/**
+ * Runs block `index` over every sequence, feeding each linear input to its
+ * collector, and records which layers shared an input array (the groups).
+ */
+async function collectStatistics(
+  model: PrunableModel,
+  index: number,
+  states: BlockState[],
+  linears: Map<string, PrunableLinear>,
+  kinds: readonly StatisticKind[],
+  mode: PruneMode,
+  gemm: GemmBackend | undefined,
+): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
+  const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, gemm)]));
+  const groups: LayerGroups = [];
+  const outputs: BlockState[] = [];
+  for (let s = 0; s < states.length; s++) {
+    const state = states[s];
+    let lastInput: Float32Array | undefined;
+    const tokenMask = mode === 'clean' ? state.keyMask : undefined;
+    const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, {
+      keyMask: state.keyMask,
+      onLinearInput: (name, input, rows) => {
+        const collector = collectors.get(name);
+        if (collector === undefined) return;
+        if (kinds.length > 0) collector.add(input, rows, linears.get(name)!.inFeatures, tokenMask);
+        else collector.sequences += 1;
+        if (s === 0) {
+          if (input === lastInput) groups[groups.length - 1].push(name);
+          else groups.push([name]);
+          lastInput = input;
+        }
+      },
+    });
+    outputs.push({ ...state, hidden });
+  }
+  if (states.length === 0) groups.push([...linears.keys()]);
+  return { collectors, outputs, groups };
+}
+
+async function pruneOne(
+  pruner: Pruner,
+  layer: PrunableLinear,
+  block: number,
+  statistics: ReturnType<LayerCollector['result']>,
+  sparsity: number,
+  pattern: NMPattern | undefined,
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<LayerPruneResult> {
+  const weight: Matrix<Float64Array> = { rows: layer.outFeatures, cols: layer.inFeatures, data: Float64Array.from(layer.getWeight()) };
+  const name = `layers.${block}.${layer.name}`;
+  const result = await pruner.pruneLayer({ name, block, weight, statistics, sparsity, pattern }, { logger: log, signal });
+  checkResult(result, layer, name);
+
+  const pruned = Float32Array.from(result.weight.data);
+  for (let i = 0; i < pruned.length; i++) if (result.mask.data[i]) pruned[i] = 0;
+  layer.setWeight(pruned);
+  return result;
+}
+
+/** Rejects a pruner result of the wrong shape, the usual mistake of a new plugin. */
+function checkResult(result: LayerPruneResult, layer: PrunableLinear, name: string): void {
+  const expected = layer.outFeatures * layer.inFeatures;
+  if (result.weight.rows !== layer.outFeatures || result.weight.cols !== layer.inFeatures || result.weight.data.length !== expected) {
+    throw new InputError(`pruner returned a ${result.weight.rows}×${result.weight.cols} weight for ${name}, which is ${layer.outFeatures}×${layer.inFeatures}`);
+  }
+  if (result.mask.data.length !== expected) {
+    throw new InputError(`pruner returned a mask of ${result.mask.data.length} entries for ${name}, expected ${expected}`);
+  }
+}
+
+/** Re-runs a pruned block; accumulates ‖X·ΔWᵀ‖² and ‖X·Wᵀ‖² for every linear layer from its hook input. */
+async function runWithErrors(
+  model: PrunableModel,
+  index: number,
+  states: BlockState[],
+  linears: Map<string, PrunableLinear>,
+  denseWeights: Map<string, Float32Array>,
+  errors: Map<string, { error: number; reference: number }>,
+): Promise<BlockState[]> {
+  const deltas = new Map<string, Float32Array>();
+  for (const [name, layer] of linears) {
+    const dense = denseWeights.get(name)!;
+    const current = layer.getWeight();
+    const delta = new Float32Array(dense.length);
+    for (let i = 0; i < dense.length; i++) delta[i] = dense[i] - current[i];
+    deltas.set(name, delta);
+    errors.set(name, { error: 0, reference: 0 });
+  }
+
+  const outputs: BlockState[] = [];
+  for (const state of states) {
+    const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, {
+      keyMask: state.keyMask,
+      onLinearInput: (name, input, rows) => {
+        const layer = linears.get(name);
+        if (layer === undefined) return;
+        const entry = errors.get(name)!;
+        entry.error += squaredProductNorm(input, rows, layer.inFeatures, deltas.get(name)!, layer.outFeatures);
+        entry.reference += squaredProductNorm(input, rows, layer.inFeatures, denseWeights.get(name)!, layer.outFeatures);
+      },
+    });
+    outputs.push({ ...state, hidden });
+  }
+  return outputs;
+}
+
+/** ‖X·Wᵀ‖²_F for X [rows, in] and W [out, in]. */
+function squaredProductNorm(x: Float32Array, rows: number, inFeatures: number, w: Float32Array, outFeatures: number): number {
+  let total = 0;
+  for (let t = 0; t < rows; t++) {
+    const xRow = t * inFeatures;
+    for (let o = 0; o < outFeatures; o++) {
+      const wRow = o * inFeatures;
+      let sum = 0;
+      for (let i = 0; i < inFeatures; i++) sum += x[xRow + i] * w[wRow + i];
+      total += sum * sum;
+    }
+  }
+  return total;
+}
+
+/** Runs every block densely, showing each block's statistics to the schedule (OWL's pass 1). */
+async function runPrepass(
+  model: PrunableModel,
+  schedule: SparsitySchedule,
+  initial: BlockState[],
+  pruner: Pruner,
+  mode: PruneMode,
+  options: PruneModelOptions,
+): Promise<void> {
+  const kinds = schedule.prepassStatistics ?? pruner.statistics;
+  let states = initial;
+  for (let index = 0; index < model.config.nLayers; index++) {
+    throwIfAborted(options.signal);
+    const block = await model.block(index);
+    const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
+    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, options.gemm);
+    schedule.observeBlock?.({
+      block: index,
+      layers: [...linears].map(([name, layer]) => ({
+        name: `layers.${index}.${name}`,
+        weight: { rows: layer.outFeatures, cols: layer.inFeatures, data: layer.getWeight() },
+        statistics: collectors.get(name)!.result(),
+      })),
+    });
+    states = outputs;
+    model.release(index);
+  }
+}

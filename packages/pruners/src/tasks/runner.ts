@@ -1,0 +1,95 @@
+/**
+ * Runs an evaluation task against a language model. Generation-based scoring
+ * decodes greedily (the reference inherited sampling from the checkpoint's
+ * generation config; sculpt does not). Log-likelihood scoring picks the answer
+ * choice with the highest summed log-probability after the prompt.
+ */
+import { InputError, throwIfAborted } from '@sculpt/core';
+import { summarizeAccuracy, type AccuracySummary } from './metrics.js';
+import type { EvalTask, TaskItem } from './tasks.js';
+
+/** What an evaluation needs from a model; an adapter wraps a runtime model and its tokenizer. */
+export interface TaskModel {
+  /** Greedy continuation of `prompt` (tokenized with BOS), at most `maxNewTokens`, stopping once `stopSequence` appears. */
+  generate(prompt: string, options: { maxNewTokens: number; stopSequence?: string }): Promise<string>;
+  /** Σ log p(continuation tokens | context). */
+  logLikelihood?(context: string, continuation: string): Promise<number>;
+}
+
+export type TaskScoring = 'generate' | 'loglikelihood';
+
+export interface TaskItemResult {
+  id: string;
+  label: string;
+  prediction: string;
+  correct: boolean;
+}
+
+export interface TaskResult {
+  task: string;
+  scoring: TaskScoring;
+  /** Always "greedy" for generation; recorded because the paper's runs sampled. */
+  decoding: 'greedy' | 'none';
+  summary: AccuracySummary;
+  items: TaskItemResult[];
+}
+
+export interface TaskRunOptions {
+  limit?: number;
+  scoring?: TaskScoring;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The first `limit` items; the order is the data file's, so runs are comparable. */
+export function selectItems(items: TaskItem[], limit: number | undefined): TaskItem[] {
+  if (limit === undefined) return items;
+  if (!(Number.isInteger(limit) && limit > 0)) throw new InputError(`--limit must be a positive integer, got ${limit}`);
+  return items.slice(0, limit);
+}
+
+export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[], options: TaskRunOptions = {}): Promise<TaskResult> {
+  const scoring = options.scoring ?? 'generate';
+  const selected = selectItems(items, options.limit);
+  if (scoring === 'loglikelihood' && model.logLikelihood === undefined) {
+    throw new InputError('this model cannot score log-likelihoods; use generation scoring');
+  }
+
+  const results: TaskItemResult[] = [];
+  for (const item of selected) {
+    throwIfAborted(options.signal);
+    const prompt = task.buildPrompt(item);
+    let prediction: string;
+    if (scoring === 'generate') {
+      const generation = await model.generate(prompt, { maxNewTokens: task.maxNewTokens, stopSequence: task.stopSequence });
+      prediction = task.extractAnswer(generation);
+    } else {
+      prediction = await bestChoice(task, model, prompt, item);
+    }
+    results.push({ id: item.id, label: item.label, prediction, correct: task.isCorrect(prediction, item.label) });
+    options.onProgress?.(results.length, selected.length);
+  }
+
+  const correct = results.filter((result) => result.correct).length;
+  return {
+    task: task.name,
+    scoring,
+    decoding: scoring === 'generate' ? 'greedy' : 'none',
+    summary: summarizeAccuracy(correct, results.length),
+    items: results,
+  };
+}
+
+async function bestChoice(task: EvalTask, model: TaskModel, prompt: string, item: TaskItem): Promise<string> {
+  if (item.choices === undefined) throw new InputError(`task ${task.name} has no answer choices; log-likelihood scoring needs a classification task`);
+  let best = -Infinity;
+  let bestIndex = 0;
+  for (let i = 0; i < item.choices.length; i++) {
+    const score = await model.logLikelihood!(prompt, item.choices[i]);
+    if (score > best) {
+      best = score;
+      bestIndex = i;
+    }
+  }
+  return item.choices[bestIndex].trim();
+}

@@ -1,0 +1,295 @@
+/**
+ * A loaded decoder-only language model and the block-by-block API that the
+ * pruners build on.
+ *
+ * Block-by-block contract (the layer-by-layer sequential loop of Wanda and SparseGPT):
+ *
+ *   const runner = new BlockRunner(model);
+ *   let inputs = await runner.captureInputs(samples);          // block 0's inputs: embeddings
+ *   for (let i = 0; i < model.config.nLayers; i++) {
+ *     const block = await model.block(i);                      // loads block i only
+ *     await runner.forwardBlock(i, inputs, { onLinearInput });  // statistics pass, hooks on every linear input
+ *     for (const layer of block.linearLayers()) layer.setWeight(prune(layer.getWeight()));
+ *     inputs = await runner.forwardBlock(i, inputs);           // re-run the pruned block
+ *     model.release(i);                                         // drop it unless modified
+ *   }
+ *   await model.save(outPath);
+ *
+ * Weights are float32 [out, in] row-major matrices whatever the file stores
+ * (GPT-2's Conv1D [in, out], ONNX's pre-transposed MatMul initializers, F16 or
+ * BF16); saving converts back to the file's layout and dtype.
+ *
+ * Residency: block weights are read from the file when first requested and
+ * kept until `release(i)`, which drops unmodified blocks, so a calibration pass
+ * holds one block at a time. Embedding, final norm and head stay loaded.
+ */
+import { getLogger } from '@sculpt/core';
+import { forwardBlock, type ModelLinearInputHook } from './block-forward.js';
+import { BLOCK_LAYOUTS, linearShapes, type ModelConfig } from './config.js';
+import { createLayerCache, layerNorm, rmsNorm, type LayerCache, type LinearKernel } from './ops.js';
+import { createOrtLinear } from './ort-linear.js';
+import { blockTensors, findNonFinite, type BlockWeights, type LinearWeights, type TopWeights } from './weights.js';
+
+const log = getLogger('runtime-gpu:models');
+
+export type ModelFormat = 'llama2c' | 'hf' | 'onnx';
+
+export interface SaveOptions {
+  /** Replace an existing output, including the input model itself. */
+  force?: boolean;
+}
+
+/** Where a model's block weights come from and how to write the model back in its own format. */
+export interface ModelSource {
+  format: ModelFormat;
+  /** Path the model was loaded from. */
+  path: string;
+  loadBlock(index: number): Promise<BlockWeights>;
+  /** Writes the model in the source's format, keeping its tensor names, dtypes and file layout. */
+  save(model: CausalLM, outPath: string, options: SaveOptions): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** One linear layer of a block, seen as an [out, in] float32 matrix. */
+export interface ModelLinearLayer {
+  /** Hugging Face module name inside the block, e.g. "self_attn.q_proj". */
+  name: string;
+  outFeatures: number;
+  inFeatures: number;
+  /** Returns the live [out, in] weight matrix; call `setWeight` after changing it so saving picks it up. */
+  getWeight(): Float32Array;
+  /** Replaces the weight matrix (length out·in) and marks the block modified. */
+  setWeight(weight: Float32Array): void;
+  bias?: Float32Array;
+}
+
+/** A loaded decoder block. */
+export interface DecoderBlock {
+  index: number;
+  weights: BlockWeights;
+  /** Every linear layer in forward order (q, k, v, o, gate, up, down for Llama). */
+  linearLayers(): ModelLinearLayer[];
+}
+
+export class CausalLM {
+  private readonly loaded = new Map<number, BlockWeights>();
+  private readonly modified = new Set<number>();
+  /** Matrix-product kernel used by every forward pass; swap in a device kernel here. */
+  linear: LinearKernel = sharedOrtLinear();
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly top: TopWeights,
+    readonly source: ModelSource,
+  ) {}
+
+  /** Returns block i, reading it from the source on first use. */
+  async block(index: number): Promise<DecoderBlock> {
+    const weights = await this.blockWeights(index);
+    return {
+      index,
+      weights,
+      linearLayers: () => this.linearLayers(index, weights),
+    };
+  }
+
+  async blockWeights(index: number): Promise<BlockWeights> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.config.nLayers) {
+      throw new RangeError(`block index ${index} is out of range 0..${this.config.nLayers - 1}`);
+    }
+    let weights = this.loaded.get(index);
+    if (weights === undefined) {
+      weights = await this.source.loadBlock(index);
+      checkBlockShapes(this.config, weights, index, this.source.path);
+      warnNonFinite(blockTensors(weights), `block ${index}`, this.source.path);
+      this.loaded.set(index, weights);
+    }
+    return weights;
+  }
+
+  /** Drops block i from memory unless its weights were changed. */
+  release(index: number): void {
+    if (!this.modified.has(index)) this.loaded.delete(index);
+  }
+
+  /** Whether block i holds weights that differ from the file. */
+  isModified(index: number): boolean {
+    return this.modified.has(index);
+  }
+
+  markModified(index: number): void {
+    this.modified.add(index);
+  }
+
+  private linearLayers(index: number, weights: BlockWeights): ModelLinearLayer[] {
+    return BLOCK_LAYOUTS[this.config.family].linears.map((name) => {
+      const layer = weights.linears.get(name)!;
+      return {
+        name,
+        outFeatures: layer.outFeatures,
+        inFeatures: layer.inFeatures,
+        bias: layer.bias,
+        getWeight: () => layer.weight,
+        setWeight: (weight: Float32Array) => {
+          if (weight.length !== layer.outFeatures * layer.inFeatures) {
+            throw new RangeError(`${name}: weight has ${weight.length} values; expected ${layer.outFeatures}×${layer.inFeatures}`);
+          }
+          layer.weight = weight;
+          this.modified.add(index);
+        },
+      };
+    });
+  }
+
+  /** Token (and learned position) embeddings of one sequence: [tokens.length, dim]. */
+  embed(tokens: ArrayLike<number>, positions: ArrayLike<number>): Float32Array {
+    const { dim, vocabSize } = this.config;
+    const out = new Float32Array(tokens.length * dim);
+    for (let t = 0; t < tokens.length; t++) {
+      const token = tokens[t];
+      if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
+        throw new RangeError(`token id ${token} at position ${t} is outside the vocabulary 0..${vocabSize - 1}`);
+      }
+      out.set(this.top.embedding.subarray(token * dim, (token + 1) * dim), t * dim);
+      if (this.top.positions !== undefined) {
+        const row = positions[t] + this.config.positionOffset;
+        if (row * dim >= this.top.positions.length) {
+          throw new RangeError(`position ${positions[t]} exceeds the model's ${this.config.maxSeqLen} learned positions`);
+        }
+        for (let i = 0; i < dim; i++) out[t * dim + i] += this.top.positions[row * dim + i];
+      }
+    }
+    return out;
+  }
+
+  /** Final norm and output head: [rows, dim] hidden states to [rows, vocab] logits. */
+  async logits(hidden: Float32Array, rows: number): Promise<Float32Array> {
+    const { config, top } = this;
+    const normalized = config.family === 'llama' ? rmsNorm(hidden, rows, top.finalNorm, config.normEps) : layerNorm(hidden, rows, top.finalNorm, config.normEps);
+    const head: LinearWeights = { outFeatures: config.vocabSize, inFeatures: config.dim, weight: top.head, bias: top.headBias };
+    return this.linear(normalized, rows, head);
+  }
+
+  /** Runs block i; see `forwardBlock` for the options. */
+  async runBlock(index: number, hidden: Float32Array, rows: number, positions: ArrayLike<number>, options: { keyMask?: Uint8Array; cache?: LayerCache; onLinearInput?: ModelLinearInputHook } = {}): Promise<Float32Array> {
+    const weights = await this.blockWeights(index);
+    return forwardBlock(this.config, weights, hidden, rows, { positions, linear: this.linear, ...options });
+  }
+
+  /** Full forward pass of one sequence; returns logits [tokens.length, vocab]. */
+  async forward(tokens: ArrayLike<number>, options: { keyMask?: Uint8Array } = {}): Promise<Float32Array> {
+    const positions = Array.from({ length: tokens.length }, (_, t) => t);
+    let hidden = this.embed(tokens, positions);
+    for (let i = 0; i < this.config.nLayers; i++) {
+      hidden = await this.runBlock(i, hidden, tokens.length, positions, { keyMask: options.keyMask });
+    }
+    return this.logits(hidden, tokens.length);
+  }
+
+  /** Loads every block (for generation, saving and export). */
+  async loadAll(): Promise<BlockWeights[]> {
+    const blocks: BlockWeights[] = [];
+    for (let i = 0; i < this.config.nLayers; i++) blocks.push(await this.blockWeights(i));
+    return blocks;
+  }
+
+  /** Creates an empty KV cache for every block, holding up to `capacity` positions. */
+  createCache(capacity: number): LayerCache[] {
+    return Array.from({ length: this.config.nLayers }, () => createLayerCache(this.config, capacity));
+  }
+
+  /** Writes the model in its input format; see the source's `save`. */
+  async save(outPath: string, options: SaveOptions = {}): Promise<void> {
+    await this.source.save(this, outPath, options);
+  }
+
+  async close(): Promise<void> {
+    await this.source.close?.();
+  }
+}
+
+let ortLinear: LinearKernel | undefined;
+
+/** One onnxruntime-backed kernel per process: its sessions are compiled once and shared by every model. */
+function sharedOrtLinear(): LinearKernel {
+  ortLinear ??= createOrtLinear();
+  return ortLinear;
+}
+
+/** Hidden states entering a block for one calibration sample. */
+export interface BlockInputs {
+  hidden: Float32Array;
+  rows: number;
+  positions: Int32Array;
+  keyMask: Uint8Array;
+}
+
+export interface CalibrationSample {
+  tokens: ArrayLike<number>;
+  /** 1 for real tokens, 0 for padding; defaults to all ones. */
+  mask?: Uint8Array;
+}
+
+/**
+ * Runs a model one block at a time over a calibration batch. Positions are
+ * 0..L−1 for every sample, padding or not, as the reference pruning code does.
+ */
+export class BlockRunner {
+  constructor(readonly model: CausalLM) {}
+
+  /** Returns block 0's inputs (the embedding output) for every sample. */
+  async captureInputs(samples: CalibrationSample[]): Promise<BlockInputs[]> {
+    return samples.map((sample) => {
+      const rows = sample.tokens.length;
+      const positions = Int32Array.from({ length: rows }, (_, t) => t);
+      const keyMask = sample.mask ?? new Uint8Array(rows).fill(1);
+      if (keyMask.length !== rows) throw new RangeError(`mask has ${keyMask.length} entries for ${rows} tokens`);
+      return { hidden: this.model.embed(sample.tokens, positions), rows, positions, keyMask };
+    });
+  }
+
+  /**
+   * Runs block i on every sample and returns its outputs (block i+1's inputs).
+   * `onLinearInput` receives each linear layer's input with the sample index.
+   */
+  async forwardBlock(index: number, inputs: BlockInputs[], options: { onLinearInput?: (name: string, input: Float32Array, rows: number, sample: number) => void } = {}): Promise<BlockInputs[]> {
+    const outputs: BlockInputs[] = [];
+    for (let s = 0; s < inputs.length; s++) {
+      const input = inputs[s];
+      const hook = options.onLinearInput;
+      const hidden = await this.model.runBlock(index, input.hidden, input.rows, input.positions, {
+        keyMask: input.keyMask,
+        onLinearInput: hook === undefined ? undefined : (name, x, rows) => hook(name, x, rows, s),
+      });
+      outputs.push({ ...input, hidden });
+    }
+    return outputs;
+  }
+
+  /** Final norm and head over block outputs: logits per sample. */
+  async logits(inputs: BlockInputs[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const input of inputs) out.push(await this.model.logits(input.hidden, input.rows));
+    return out;
+  }
+}
+
+/** Checks every linear and norm of a block against the config's shapes. */
+export function checkBlockShapes(config: ModelConfig, block: BlockWeights, index: number, file: string): void {
+  for (const [name, [out, inFeatures]] of linearShapes(config)) {
+    const layer = block.linears.get(name);
+    if (layer === undefined) throw new Error(`${file}: block ${index} is missing linear layer ${name}`);
+    if (layer.outFeatures !== out || layer.inFeatures !== inFeatures || layer.weight.length !== out * inFeatures) {
+      throw new Error(`${file}: block ${index} ${name} is ${layer.outFeatures}×${layer.inFeatures}; the config implies ${out}×${inFeatures}`);
+    }
+  }
+}
+
+/** Logs a warning naming each tensor that holds NaN or infinity. */
+export function warnNonFinite(named: Iterable<[string, Float32Array | undefined]>, where: string, file: string): string[] {
+  const bad = findNonFinite(named);
+  if (bad.length > 0) {
+    log.warn(`${file}: ${where} has NaN or infinite values in ${bad.join(', ')}; outputs that depend on them will be NaN`);
+  }
+  return bad;
+}

@@ -1,0 +1,3 @@
+export * from './onnx-proto.js';
+export * from './schema.js';
+export * from './graph-builder.js';

@@ -1,0 +1,113 @@
+/**
+ * WGSL for a matmul without workgroup memory, for software adapters such as
+ * Mesa lavapipe. There, workgroup barriers and per-lane (divergent) loads are
+ * expensive while the CPU caches make staging tiles useless, so each thread
+ * keeps ROWS × 4 outputs in vec4 registers, reads A with workgroup-uniform
+ * addresses (rows come from the workgroup id) and B as one vec4 per k.
+ * Measured on a 2-core x86-64 host with lavapipe (LLVM 15, 256-bit): about 4×
+ * the GFLOP per CPU-second of the tiled kernel in matmul-shader.ts.
+ *
+ * Requirements (checked by matmul.ts): f32, B not transposed, every size,
+ * leading dimension and offset a multiple of 4 along the vec4 axes.
+ */
+
+export interface DirectMatmulConfig {
+  transA: boolean;
+  /** Output rows per thread; a multiple of 4. */
+  rows: number;
+  /** Threads per workgroup, along vec4 columns. */
+  width: number;
+  /** Skip workgroups strictly below the diagonal (symmetric C, e.g. XᵀX). */
+  triangular: boolean;
+}
+
+/** Uniform field order (all in vec4 units except M, K, alpha, beta, hasBias). */
+export const DIRECT_UNIFORMS = ['M', 'N4', 'K', 'lda4', 'ldb4', 'ldc4', 'aOffset4', 'bOffset4', 'cOffset4', 'aBatch4', 'bBatch4', 'cBatch4', 'alpha', 'beta', 'hasBias'] as const;
+
+export function directMatmulKey(config: DirectMatmulConfig): string {
+  return `matmul-direct:f32:tA${+config.transA}:r${config.rows}:w${config.width}:tri${+config.triangular}`;
+}
+
+export function directMatmulShader(config: DirectMatmulConfig): string {
+  const rows = config.rows;
+  const accumulators = Array.from({ length: rows }, (_, r) => `var acc${r} = vec4<f32>(0.0);`).join('\n  ');
+
+  // One k step of the transposed-A form: A(i, k) for 4 consecutive rows is one vec4.
+  const transposedStep = (k: string): string => {
+    const lines = [`let bk = b[bBase + (${k}) * p.ldb4];`];
+    for (let q = 0; q < rows / 4; q++) lines.push(`let aq${q} = a[aBase + (${k}) * p.lda4 + ${q}u];`);
+    for (let r = 0; r < rows; r++) lines.push(`acc${r} = fma(vec4<f32>(aq${Math.floor(r / 4)}.${'xyzw'[r % 4]}), bk, acc${r});`);
+    return `{\n      ${lines.join('\n      ')}\n    }`;
+  };
+
+  // Four k steps of the plain form: A(i, k..k+3) for one row is one vec4.
+  const plainStep = (): string => {
+    const lines: string[] = [];
+    for (let r = 0; r < rows; r++) lines.push(`let a${r} = a[aRow${r} + k / 4u];`);
+    for (let kk = 0; kk < 4; kk++) {
+      lines.push(`let b${kk} = b[bBase + (k + ${kk}u) * p.ldb4];`);
+      for (let r = 0; r < rows; r++) lines.push(`acc${r} = fma(vec4<f32>(a${r}.${'xyzw'[kk]}), b${kk}, acc${r});`);
+    }
+    return lines.join('\n    ');
+  };
+
+  const rowBases = config.transA
+    ? `let aBase = p.aOffset4 + batch * p.aBatch4 + i0 / 4u;`
+    : Array.from({ length: rows }, (_, r) => `let aRow${r} = p.aOffset4 + batch * p.aBatch4 + min(i0 + ${r}u, p.M - 1u) * p.lda4;`).join('\n  ');
+
+  const loop = config.transA
+    ? `var k = 0u;
+  for (; k + 4u <= p.K; k = k + 4u) {
+    ${[0, 1, 2, 3].map((kk) => transposedStep(`k + ${kk}u`)).join('\n    ')}
+  }
+  for (; k < p.K; k = k + 1u) {
+    ${transposedStep('k')}
+  }`
+    : `for (var k = 0u; k < p.K; k = k + 4u) {
+    ${plainStep()}
+  }`;
+
+  const stores = Array.from(
+    { length: rows },
+    (_, r) => `if (i0 + ${r}u < p.M) { store(p.cOffset4 + batch * p.cBatch4 + (i0 + ${r}u) * p.ldc4 + j4, acc${r}, j4); }`,
+  ).join('\n  ');
+
+  const skipBelowDiagonal = config.triangular
+    ? `// Symmetric output: a workgroup whose first row lies below its last column is mirrored later.
+  if (i0 >= (wid.x + 1u) * ${config.width * 4}u) { return; }`
+    : '';
+
+  return `struct Params {
+  ${DIRECT_UNIFORMS.map((name) => `${name}: ${name === 'alpha' || name === 'beta' ? 'f32' : 'u32'},`).join('\n  ')}
+}
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn store(index: u32, value: vec4<f32>, j4: u32) {
+  var result = p.alpha * value;
+  if (p.beta != 0.0) { result = result + p.beta * c[index]; }
+  if (p.hasBias != 0u) { result = result + bias[j4]; }
+  c[index] = result;
+}
+
+@compute @workgroup_size(${config.width}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i0 = wid.y * ${rows}u;
+  ${skipBelowDiagonal}
+  let j4 = wid.x * ${config.width}u + lid.x;
+  if (j4 >= p.N4) { return; }
+  let batch = wid.z;
+  let bBase = p.bOffset4 + batch * p.bBatch4 + j4;
+  ${rowBases}
+  ${accumulators}
+
+  ${loop}
+
+  ${stores}
+}
+`;
+}
