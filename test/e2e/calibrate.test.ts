@@ -1,6 +1,6 @@
 /** `sculpt calibrate` run as a user runs it: the real binary, real files, the real stories260K tokenizer. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,12 +55,20 @@ describe('sculpt calibrate', () => {
     expect((await readFile(join(dir, 'b.json'))).equals(a)).toBe(true);
     expect((await readFile(join(dir, 'c.json'))).equals(a)).toBe(false);
 
-    const file = JSON.parse(a.toString('utf8')) as { seqlen: number; samples: number[][]; attention_mask?: unknown; provenance: { records: { file: string }[] }[]; config: { seed: number } };
+    const file = JSON.parse(a.toString('utf8')) as {
+      seqlen: number;
+      samples: number[][];
+      attention_mask?: unknown;
+      provenance: { records: { file: string }[] }[];
+      tokenizer: { path: string };
+      config: { seed: number };
+    };
     expect(file.seqlen).toBe(128);
     expect(file.samples).toHaveLength(4);
     expect(file.samples.every((sample) => sample.length === 128)).toBe(true);
     expect(file.attention_mask).toBeUndefined();
-    expect(file.provenance[0].records[0].file).toBe(join(sharedData, 'gsm8k/test.sample.jsonl'));
+    expect(file.provenance[0].records[0].file).toBe('gsm8k/test.sample.jsonl');
+    expect(file.tokenizer.path).toBe('tok512.bin');
     expect(file.config.seed).toBe(3);
   });
 
@@ -92,6 +100,28 @@ describe('sculpt calibrate', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('no tinystories files for split "test"');
     expect(run.stderr).toContain('local splits present: train');
+  });
+
+  it('replays a file byte for byte', async () => {
+    const original = join(dir, 'original.json');
+    const replayed = join(dir, 'replayed.json');
+    const made = await sculpt([
+      'calibrate', '--dataset', 'gsm8k:test,c4', '--data-dir', sharedData, '--tokenizer', tokenizer,
+      '--format', 'single', '--nsamples', '4', '--seqlen', '300', '--seed', '9', '--out', original,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const again = await sculpt(['calibrate', '--replay', original, '--data-dir', sharedData, '--tokenizer', tokenizer, '--out', replayed]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await readFile(replayed)).equals(await readFile(original))).toBe(true);
+
+    // A vocabulary with one changed merge score is another tokenizer.
+    const bytes = await readFile(tokenizer);
+    bytes.writeFloatLE(bytes.readFloatLE(4) + 1, 4);
+    const changed = join(dir, 'tok-changed.bin');
+    await writeFile(changed, bytes);
+    const otherTokenizer = await sculpt(['calibrate', '--replay', original, '--data-dir', sharedData, '--tokenizer', changed, '--out', replayed]);
+    expect(otherTokenizer.code).toBe(2);
+    expect(otherTokenizer.stderr).toContain(`${original} was made with tokenizer tok512.bin (sha256 `);
   });
 
   it('lists the known datasets for an unknown name', async () => {

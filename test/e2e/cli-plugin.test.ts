@@ -3,7 +3,7 @@
  * docs), loaded with --plugin into the real `sculpt prune` on the
  * stories260K llama2.c model.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -99,5 +99,56 @@ describe('third-party plugin', () => {
     );
     expect(code).toBe(2);
     expect(stderr).toContain('alpha');
+  });
+});
+
+describe('Ctrl-C', () => {
+  // Same pruner, 150 ms slower per layer, so the interrupt lands mid-run.
+  const slowFile = join(dir, 'slow-row-magnitude.mjs');
+  writeFileSync(
+    slowFile,
+    `import base from './row-magnitude.mjs';
+export default {
+  meta: { ...base.meta, name: 'slow-row-magnitude' },
+  create(options, context) {
+    const pruner = base.create(options, context);
+    return {
+      ...pruner,
+      async pruneLayer(layer, layerContext) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return pruner.pruneLayer(layer, layerContext);
+      },
+    };
+  },
+};
+`,
+  );
+
+  it('stops between blocks with exit code 130', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        resolve(repoRoot, 'tools/cli/bin/sculpt.js'),
+        '--plugin', slowFile,
+        'prune', '--model', model, '--method', 'slow-row-magnitude', '--out', join(dir, 'slow.bin'),
+      ],
+      { cwd: repoRoot, env: { ...process.env, SCULPT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!interrupted && stderr.includes('block 1/5 pruned')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('exit', (exitCode) => done(exitCode)));
+
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('sculpt: interrupted, stopping after the current unit of work');
+    expect(stderr).toContain('sculpt: Interrupted by the user');
+    expect(stderr).not.toContain('block 5/5 pruned');
+    expect(existsSync(join(dir, 'slow.bin'))).toBe(false);
   });
 });

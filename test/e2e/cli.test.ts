@@ -31,6 +31,12 @@ describe('sculpt binary', () => {
     expect(stdout).toContain('plugins');
   });
 
+  it('prints the version', () => {
+    const { code, stdout } = sculpt('--version');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it('prints subcommand help', () => {
     const { code, stdout } = sculpt('plugins', 'list', '--help');
     expect(code).toBe(0);

@@ -7,7 +7,7 @@
  *     "samples": [[ids...], ...],               nsamples rows of seqlen ids
  *     "attention_mask": [[0|1...], ...],        only when some sample is padded
  *     "provenance": [{"dataset", "split", "records": [{"file", "index", "line"?}], "offset"}, ...],
- *     "tokenizer": {kind, path, sha256, vocabSize, bosId, eosId, padId},
+ *     "tokenizer": {kind, path, sha256, vocabSize, bosId, eosId, padId},   path: file name only
  *     "config": {datasets, format, nsamples, seqlen, seed, split, padding, pad_id, mode, ...}
  *   }
  *
@@ -15,7 +15,7 @@
  * other tools (e.g. an instrumented Python reference) can be replayed.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { InputError, writeFileAtomic } from '@sculpt/core';
 import type { TokenizerIdentity } from './tokenizers/types.js';
 import type { CalibrationSet, SampleProvenance } from './types.js';
@@ -35,7 +35,8 @@ export function serializeCalibrationFile(set: CalibrationSet, tokenizer: Tokeniz
   const parts = [`  "seqlen": ${set.seqlen}`, `  "samples": [\n${rows(set.samples)}\n  ]`];
   if (set.attentionMask !== undefined) parts.push(`  "attention_mask": [\n${rows(set.attentionMask)}\n  ]`);
   parts.push(`  "provenance": ${JSON.stringify(set.provenance)}`);
-  parts.push(`  "tokenizer": ${JSON.stringify(tokenizer)}`);
+  // The file name and SHA-256 identify the tokenizer; a full path would differ between machines.
+  parts.push(`  "tokenizer": ${JSON.stringify({ ...tokenizer, path: basename(tokenizer.path) })}`);
   parts.push(`  "config": ${JSON.stringify(config)}`);
   return `{\n${parts.join(',\n')}\n}\n`;
 }

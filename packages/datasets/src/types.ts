@@ -44,7 +44,11 @@ export type DatasetFamily = 'pretraining' | 'downstream' | 'synthetic' | 'custom
 
 /** Origin of a record, written to calibration files for replay and audit. */
 export interface RecordProvenance {
-  /** Path of the file the record was read from (or `synthetic:<name>`). */
+  /**
+   * File the record was read from: relative to the data directory when under
+   * it, `hf://datasets/<repo>@<revision>/<path>` for hub files, `synthetic:<name>`
+   * for control sets, otherwise absolute.
+   */
   file: string;
   /** 0-based index of the record within its split, across all files of the split. */
   index: number;
@@ -88,7 +92,19 @@ export interface CalibrationRequest {
   mode?: RunMode;
   /** Maximum document draws per window before the sampler gives up. Default 10 000. */
   maxAttempts?: number;
+  /**
+   * `window` only: take windows of this many tokens and left-pad them to
+   * seqlen (the reference's C4 `--data_seqlen`). In faithful mode the pads are
+   * attended, as in the reference; in clean mode they are masked.
+   */
+  dataSeqlen?: number;
+  /** `icl`/`cot` only: concatenate exactly this many examples and pad to seqlen instead of windowing (`--num_incontext`). */
+  numInContext?: number;
+  /** `cot` only: keep examples whose "{rationale} So the answer is {answer}." part contains exactly this many ". " (`--num_cot_steps`). */
+  cotSteps?: number;
   signal?: AbortSignal;
+  /** Called after each finished sample, e.g. to advance a progress bar. */
+  onSample?: () => void;
 }
 
 /** Origin of one calibration sample. */
@@ -132,4 +148,10 @@ export interface CalibrationDataset {
   calibration(request: CalibrationRequest): Promise<CalibrationSet>;
   /** Downstream test items; throws InputError for datasets without an evaluation task. */
   evaluationItems(split?: Split, signal?: AbortSignal): AsyncIterable<EvaluationItem>;
+  /**
+   * Rebuilds samples from recorded provenance (record indices and offsets),
+   * e.g. from an earlier calibration file or an instrumented reference run.
+   * `request.nsamples` and `request.seed` are ignored. Absent for synthetic sets.
+   */
+  replay?(provenance: readonly SampleProvenance[], request: CalibrationRequest): Promise<CalibrationSet>;
 }

@@ -35,6 +35,7 @@ describe('calibration file', () => {
     expect(read.attentionMask).toEqual(set.attentionMask);
     expect(read.provenance).toEqual(set.provenance);
     expect(read.tokenizer?.sha256).toBe(tokenizer.identity.sha256);
+    expect(read.tokenizer?.path).toBe('tok512.bin');
     expect(read.config).toEqual({ seed: 4 });
   });
 

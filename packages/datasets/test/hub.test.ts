@@ -4,14 +4,14 @@
  * (`/datasets/{repo}/resolve/{revision}/{path}`, with Range requests).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Llama2cTokenizer, fetchHubFile, hubSettingsFromEnv } from '../src/index.js';
-import { createDataset } from './helpers.js';
+import { createDataset, zstdRawFrame } from './helpers.js';
 import { sharedData, tok512Path } from './paths.js';
 
 const C4_REVISION = '607bd4c8450a42878aa9ddc051a65a055450ef87';
@@ -20,8 +20,10 @@ const C4_REVISION = '607bd4c8450a42878aa9ddc051a65a055450ef87';
 async function hubFiles(): Promise<Map<string, Buffer>> {
   const c4 = await readFile(join(sharedData, 'c4/c4-en-train.00000-of-01024.sample.json'));
   const stories = await readFile(join(sharedData, 'tinystories/TinyStoriesV2-GPT4-train.sample.txt'));
+  const pile = await readFile(join(sharedData, 'the_pile/pile.sample.jsonl'));
   return new Map([
     [`allenai/c4/${C4_REVISION}/en/c4-train.00000-of-01024.json.gz`, gzipSync(c4)],
+    ['monology/pile-uncopyrighted/main/train/00.jsonl.zst', zstdRawFrame(pile)],
     ['roneneldan/TinyStories/main/TinyStoriesV2-GPT4-train.txt', stories],
   ]);
 }
@@ -82,7 +84,8 @@ describe('hub fallback', () => {
       const set = await c4.calibration({ tokenizer, format: 'window', nsamples: 2, seqlen: 64, seed: 0 });
       expect(set.samples.map((sample) => sample.length)).toEqual([64, 64]);
       const cached = join(cacheDir, 'datasets--allenai--c4', 'snapshots', C4_REVISION, 'en', 'c4-train.00000-of-01024.json.gz');
-      expect(set.provenance[0].records[0].file).toBe(cached);
+      expect(set.provenance[0].records[0].file).toBe(`hf://datasets/allenai/c4@${C4_REVISION}/en/c4-train.00000-of-01024.json.gz`);
+      expect((await stat(cached)).isFile()).toBe(true);
       expect(hub.requests.every((request) => request.url.startsWith(`/datasets/allenai/c4/resolve/${C4_REVISION}/`))).toBe(true);
     } finally {
       await rm(emptyDataDir, { recursive: true, force: true });
@@ -108,7 +111,15 @@ describe('hub fallback', () => {
     const stories = await createDataset('tinystories', { hub: true, hubEndpoint: hub.endpoint, hubCacheDir: cacheDir, offline: false });
     const set = await stories.calibration({ tokenizer, format: 'window', nsamples: 1, seqlen: 32, seed: 0 });
     expect(set.samples[0].length).toBe(32);
-    expect(set.provenance[0].records[0].file).toBe(join(cacheDir, 'datasets--roneneldan--TinyStories', 'snapshots', 'main', 'TinyStoriesV2-GPT4-train.txt'));
+    expect(set.provenance[0].records[0].file).toBe('hf://datasets/roneneldan/TinyStories@main/TinyStoriesV2-GPT4-train.txt');
+    expect((await stat(join(cacheDir, 'datasets--roneneldan--TinyStories', 'snapshots', 'main', 'TinyStoriesV2-GPT4-train.txt'))).isFile()).toBe(true);
+  });
+
+  it('streams a Zstandard Pile shard', async () => {
+    const pile = await createDataset('pile', { hub: true, hubEndpoint: hub.endpoint, hubCacheDir: cacheDir, offline: false });
+    const set = await pile.calibration({ tokenizer, format: 'window', nsamples: 2, seqlen: 128, seed: 0 });
+    expect(set.samples.map((sample) => sample.length)).toEqual([128, 128]);
+    expect(set.provenance[0].records[0].file).toBe('hf://datasets/monology/pile-uncopyrighted@main/train/00.jsonl.zst');
   });
 
   it('reports a file the hub does not have', async () => {

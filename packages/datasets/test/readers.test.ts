@@ -6,7 +6,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '@sculpt/core';
 import { Llama2cTokenizer, readRecords, splitOfPath } from '../src/index.js';
-import { allRecords, createDataset } from './helpers.js';
+import { allRecords, createDataset, zstdRawFrame } from './helpers.js';
 import { tok512Path } from './paths.js';
 
 let dir: string;
@@ -44,6 +44,24 @@ describe('JSON lines', () => {
     const message = await errorOf(collect(path));
     expect(message).toContain(path);
     expect(message).toContain('line 3: invalid JSON');
+  });
+
+  it('reads Zstandard-compressed files', async () => {
+    const path = join(dir, 'packed.jsonl.zst');
+    await writeFile(path, zstdRawFrame(Buffer.from('{"text": "one"}\n{"text": "two"}\n')));
+    expect((await collect(path)).map((record) => record.value)).toEqual([{ text: 'one' }, { text: 'two' }]);
+    const whole = join(dir, 'packed.txt.zst');
+    await writeFile(whole, zstdRawFrame(Buffer.from('doc one\n\ndoc two\n')));
+    expect((await collect(whole)).map((record) => record.value)).toEqual(['doc one', 'doc two']);
+  });
+
+  it('rejects corrupt compressed data', async () => {
+    const zst = join(dir, 'corrupt.jsonl.zst');
+    await writeFile(zst, Buffer.from('not zstd at all\n'));
+    expect(await errorOf(collect(zst))).toContain(zst);
+    const gz = join(dir, 'corrupt.jsonl.gz');
+    await writeFile(gz, Buffer.from('not gzip at all\n'));
+    expect(await errorOf(collect(gz))).toContain(gz);
   });
 
   it('reads gzip-compressed files', async () => {

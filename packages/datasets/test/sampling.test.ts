@@ -157,6 +157,61 @@ describe('padded sampler', () => {
   });
 });
 
+describe('reference sampler options', () => {
+  it('pads short C4 windows on the left', async () => {
+    const c4 = await createDataset('c4', { dataDir: sharedData });
+    const clean = await c4.calibration({ tokenizer, format: 'window', nsamples: 2, seqlen: 64, seed: 0, dataSeqlen: 40, padding: 'right' });
+    expect(clean.padding).toBe('left');
+    expect(clean.samples[0].length).toBe(64);
+    expect(Array.from(clean.samples[0].subarray(0, 24)).every((id) => id === tokenizer.padId)).toBe(true);
+    expect(Array.from(clean.attentionMask![0].subarray(0, 24)).every((bit) => bit === 0)).toBe(true);
+    expect(Array.from(clean.attentionMask![0].subarray(24)).every((bit) => bit === 1)).toBe(true);
+
+    // Faithful mode keeps the reference's quirk: these pads are attended.
+    const faithful = await c4.calibration({ tokenizer, format: 'window', nsamples: 2, seqlen: 64, seed: 0, dataSeqlen: 40, mode: 'faithful' });
+    expect(faithful.samples[0][0]).toBe(tokenizer.vocabSize);
+    expect(Array.from(faithful.attentionMask![0]).every((bit) => bit === 1)).toBe(true);
+    expect(Array.from(faithful.samples[0].subarray(24))).toEqual(Array.from(clean.samples[0].subarray(24)));
+  });
+
+  it('concatenates exactly K examples', async () => {
+    const mawps = await createDataset('mawps', { dataDir: sharedData });
+    const set = await mawps.calibration({ tokenizer, format: 'icl', nsamples: 3, seqlen: 512, seed: 0, split: 'all', numInContext: 3 });
+    for (const [i, provenance] of set.provenance.entries()) {
+      expect(provenance.records).toHaveLength(3);
+      const sample = set.samples[i];
+      expect(sample.filter((id) => id === tokenizer.bosId)).toHaveLength(3);
+      const first = sample.indexOf(tokenizer.bosId);
+      expect(Array.from(set.attentionMask![i].subarray(first)).every((bit) => bit === 1)).toBe(true);
+      expect(first).toBeGreaterThan(0);
+    }
+    await expect(mawps.calibration({ tokenizer, format: 'icl', nsamples: 1, seqlen: 64, seed: 0, split: 'all', numInContext: 5, maxAttempts: 50 })).rejects.toThrow(
+      /no 5 examples of mawps all .* fit in seqlen=64 tokens after 50 draws/,
+    );
+  });
+
+  it('filters GSM8K CoT by step count', async () => {
+    const gsm8k = await createDataset('gsm8k', { dataDir: sharedData });
+    const set = await gsm8k.calibration({ tokenizer, format: 'cot', nsamples: 2, seqlen: 256, seed: 0, split: 'test', cotSteps: 1 });
+    const { allRecords } = await import('./helpers.js');
+    const records = await allRecords(gsm8k, 'test');
+    for (const provenance of set.provenance) {
+      for (const used of provenance.records) {
+        const text = gsm8k.formatExample(records[used.index], 'cot');
+        const tail = text.slice(text.indexOf('\nAnswer: ') + '\nAnswer: '.length);
+        expect(tail.split('. ').length - 1).toBe(1);
+      }
+    }
+    await expect(gsm8k.calibration({ tokenizer, format: 'cot', nsamples: 1, seqlen: 64, seed: 0, split: 'test', cotSteps: 500 })).rejects.toThrow(/no gsm8k example has exactly 500 reasoning steps/);
+  });
+
+  it('rejects options outside their format', async () => {
+    const gsm8k = await createDataset('gsm8k', { dataDir: sharedData });
+    await expect(gsm8k.calibration({ tokenizer, format: 'single', nsamples: 1, seqlen: 64, seed: 0, split: 'test', numInContext: 2 })).rejects.toThrow(/numInContext applies to the icl and cot formats/);
+    await expect(gsm8k.calibration({ tokenizer, format: 'icl', nsamples: 1, seqlen: 64, seed: 0, split: 'test', dataSeqlen: 2 })).rejects.toThrow(/dataSeqlen applies to pre-training windows only/);
+  });
+});
+
 describe('determinism', () => {
   const cases: [string, CalibrationFormat, Split, Record<string, unknown>?][] = [
     ['c4', 'window', 'train'],
@@ -231,5 +286,47 @@ describe('request checks', () => {
     await expect(async () => {
       for await (const item of c4.evaluationItems()) void item;
     }).rejects.toThrow(/pre-training corpus and has no evaluation items/);
+  });
+});
+
+describe('replay from provenance', () => {
+  const cases: [string, CalibrationFormat, Split, Record<string, unknown>][] = [
+    ['c4', 'window', 'train', {}],
+    ['wikitext2', 'window', 'validation', {}],
+    ['c4', 'window', 'train', { dataSeqlen: 48 }],
+    ['gsm8k', 'cot', 'test', {}],
+    ['mawps', 'icl', 'all', { numInContext: 2 }],
+    ['esnli', 'single', 'test', { mode: 'faithful' }],
+  ];
+  for (const [name, format, split, extra] of cases) {
+    it(`${name} ${format} ${JSON.stringify(extra)} rebuilds the samples`, async () => {
+      const dataset = await createDataset(name, { dataDir: sharedData });
+      const request = { tokenizer, format, nsamples: 3, seqlen: 160, seed: 11, split, ...extra };
+      const set = await dataset.calibration(request);
+      const fresh = await createDataset(name, { dataDir: sharedData });
+      const replayed = await fresh.replay!(set.provenance, request);
+      expect(replayed.samples).toEqual(set.samples);
+      expect(replayed.attentionMask).toEqual(set.attentionMask);
+    });
+  }
+
+  it('replays a mixture in order', async () => {
+    const { replayMixture } = await import('../src/index.js');
+    const gsm8k = await createDataset('gsm8k', { files: [`${sharedData}/gsm8k/test.sample.jsonl`] });
+    const c4 = await createDataset('c4', { dataDir: sharedData });
+    const request = { tokenizer, format: 'single' as const, nsamples: 4, seqlen: 400, seed: 1 };
+    const set = await buildMixture([gsm8k, c4], request);
+    const replayed = await replayMixture([c4, gsm8k], set.provenance, request);
+    expect(replayed.samples).toEqual(set.samples);
+    expect(replayed.attentionMask).toEqual(set.attentionMask);
+  });
+
+  it('rejects an offset past the document', async () => {
+    const c4 = await createDataset('c4', { dataDir: sharedData });
+    const set = await c4.calibration({ tokenizer, format: 'window', nsamples: 1, seqlen: 64, seed: 0 });
+    const broken = [{ ...set.provenance[0], offset: 1_000_000 }];
+    await expect(c4.replay!(broken, { tokenizer, format: 'window', nsamples: 1, seqlen: 64, seed: 0 })).rejects.toThrow(/provenance entry 0: offset 1000000 \+ 64 tokens exceeds the \d+ tokens of its records/);
+    const outside = [{ ...set.provenance[0], records: [{ file: 'x', index: 999 }] }];
+    await expect(c4.replay!(outside, { tokenizer, format: 'window', nsamples: 1, seqlen: 64, seed: 0 })).rejects.toThrow(/provenance record index 999 is outside c4 train \(150 records\)/);
   });
 });

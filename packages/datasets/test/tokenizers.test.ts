@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '@sculpt/core';
 import { HuggingFaceTokenizer, Llama2cTokenizer, loadTokenizer, loadTokenizerForModel, tokenizerPathForModel } from '../src/index.js';
-import { stories260KPath, tok512Path } from './paths.js';
+import { sharedData, stories260KPath, tok512Path } from './paths.js';
 
 /**
  * An independent reading of tok*.bin and of run.c's encoder, written the
@@ -21,7 +21,11 @@ async function referenceEncode(text: string): Promise<number[]> {
     vocab.push(raw.subarray(at + 8, at + 8 + length).toString('latin1'));
     at += 8 + length;
   }
-  const lookup = (piece: string) => vocab.indexOf(piece);
+  const ids = new Map<string, number>();
+  vocab.forEach((piece, id) => {
+    if (!ids.has(piece)) ids.set(piece, id);
+  });
+  const lookup = (piece: string) => ids.get(piece) ?? -1;
 
   const tokens: number[] = [lookup(' ')];
   for (const char of text) {
@@ -73,6 +77,14 @@ describe('Llama2cTokenizer', () => {
 
   it('matches the quadratic reference encoder', async () => {
     for (const text of [STORY, 'a', 'The cat sat.', 'naïve café ✓ 😀', '  two  spaces\n\nand lines', 'xyzzy qqq']) {
+      expect(tokenizer.encode(text)).toEqual(await referenceEncode(text));
+    }
+  });
+
+  it('matches the reference on whole documents', async () => {
+    const lines = (await readFile(join(sharedData, 'c4/c4-en-train.00000-of-01024.sample.json'), 'utf8')).split('\n').slice(0, 6);
+    for (const line of lines) {
+      const text = (JSON.parse(line) as { text: string }).text.slice(0, 3000);
       expect(tokenizer.encode(text)).toEqual(await referenceEncode(text));
     }
   });

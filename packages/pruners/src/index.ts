@@ -26,3 +26,4 @@ export * from './study/config.js';
 export * from './study/runner.js';
 export * from './study/report.js';
 export { renderChart } from './study/charts.js';
+export { createDeviceGemm } from './algorithms/device-gemm.js';

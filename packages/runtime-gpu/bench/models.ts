@@ -1,8 +1,8 @@
 /**
- * Benchmarks of the model runner on a Llama-shaped model with random weights
- * (by default dim 768, 12 layers, 12 heads, MLP 2048, vocab 32,000: about
- * 110M parameters, sequence length 512), on the cpu path (plain TypeScript
- * attention and norms, onnxruntime-node Gemm for large matrix products).
+ * Benchmarks of the model runner on a Llama-shaped model with random weights.
+ * By default it has dim 768, 12 layers, 12 heads, MLP 2048 and vocab 32,000
+ * (about 110M parameters) at sequence length 512. The cpu path runs attention
+ * and norms in plain TypeScript and large matrix products in onnxruntime-node's Gemm.
  *
  * Baseline in the same run: the same model exported to ONNX and run whole by
  * onnxruntime-node. Cases:

@@ -8,8 +8,9 @@
  *   The webgpu device records GPU commands; the cpu device chains the
  *   computation behind its inputs' pending results. Only `Tensor.read()` and
  *   `device.sync()` wait.
- * - Errors that happen while queued work runs (a lost GPU, an onnxruntime
- *   failure) reject the next `read()` or `sync()`; they never hang.
+ * - Errors that happen while queued work runs (a lost GPU, a WGSL validation
+ *   error, an onnxruntime failure) reject the next `read()` or `sync()`.
+ *   The webgpu tests check this for an invalid shader.
  * - `dispose()` releases the device's memory and native handles. Tensors of a
  *   disposed device raise DisposedError when used.
  */
@@ -19,7 +20,7 @@ import type { Tensor } from './tensor.js';
 
 export type DeviceKind = 'cpu' | 'webgpu';
 
-/** What `getDevice` accepts: `auto` picks a hardware GPU when present, else the CPU. */
+/** Device request of `getDevice`. `auto` picks a hardware GPU when present, else the CPU. */
 export type DeviceRequest = 'auto' | DeviceKind;
 
 /** Adapter description (for the cpu device: the host CPU). */

@@ -4,9 +4,9 @@
  * alive until released).
  *
  * `auto` picks a hardware WebGPU adapter when one exists and the cpu device
- * otherwise. Software adapters (Mesa lavapipe reports `isFallbackAdapter` or
- * a device name containing "llvmpipe") are never picked by `auto`, because
- * they are slower than the cpu device; request `webgpu` to use them.
+ * otherwise. It never picks a software adapter (Mesa lavapipe reports
+ * `isFallbackAdapter` or a device name containing "llvmpipe"), because those
+ * are slower than the cpu device. Request `webgpu` to use one.
  */
 import { getLogger, UsageError } from '@sculpt/core';
 import { CpuDevice } from './cpu/cpu-device.js';

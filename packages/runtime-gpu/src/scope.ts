@@ -29,7 +29,13 @@ export function keep<T extends Tensor>(tensor: T): T {
 export function scope<T>(fn: () => T): T {
   const parent = frames.getStore();
   const frame: Frame = new Set();
-  const result = frames.run(frame, fn);
+  let result: T;
+  try {
+    result = frames.run(frame, fn);
+  } catch (error) {
+    closeFrame(frame, parent, undefined);
+    throw error;
+  }
 
   if (result instanceof Promise) {
     return result.then(

@@ -3,7 +3,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../src/index.js';
 
 describe('f16 conversion', () => {
   it('round-trips exactly representable values', () => {
-    for (const value of [0, 1, -2, 0.5, 65504, -65504, 2 ** -14, 2 ** -24, 1.5, 1024.5]) {
+    for (const value of [0, 1, -2, 0.5, 65504, -65504, 2 ** -14, 2 ** -24, 1.5, 1000.5]) {
       expect(f16BitsToF32(f32ToF16Bits(value))).toBe(value);
     }
   });

@@ -66,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT_OK;
   } catch (error) {
+    // Close progress first, so the final progress lines come before the error message.
+    getSession(program).progress?.close();
     const code = exitCodeFor(error);
     if (code !== EXIT_OK) reportError(error, code, wantsJson(argv));
     return code;

@@ -1,4 +1,5 @@
 /** Builds the root `sculpt` program: global options, hooks and every command module. */
+import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { getLogger, setLogLevel } from '@sculpt/core';
 import { commandModules } from './commands/index.js';
@@ -8,15 +9,20 @@ import { addGlobalOptions, readGlobalOptions } from './global-options.js';
 
 const log = getLogger('cli');
 
+function cliVersion(): string {
+  const json = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return json.version;
+}
+
 export function createProgram(): Command {
-  const program = new Command('sculpt')
+  const root: Command = new Command('sculpt')
     .description('Prune LLMs with a study of calibration data, and synthesize Python programs with ChainCoder')
+    .version(cliVersion(), '-V, --version', 'print the sculpt version')
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true);
-  addGlobalOptions(program as unknown as Command);
+  addGlobalOptions(root);
 
-  const root = program as unknown as Command;
-  // Subcommands inherit these, so every level reports usage errors the same way.
+  // Commands created with .command() copy these settings from their parent.
   root.exitOverride();
   root.configureOutput({
     writeOut: (text) => process.stdout.write(text),
@@ -29,8 +35,7 @@ export function createProgram(): Command {
 
   for (const module of commandModules) module.register(root);
 
-  // exitOverride and output settings are copied to subcommands when they are created;
-  // commands added by modules get them through this walk as well.
+  // Commands attached with .addCommand() do not copy them, so every level is set explicitly.
   const configure = (command: Command) => {
     command.exitOverride();
     command.showHelpAfterError('(run with --help for usage)');

@@ -3,8 +3,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getLogLevel, setLogLevel, setLogSink, stderrSink, type LogRecord } from '@sculpt/core';
+import type { Command } from '@commander-js/extra-typings';
+import { AbortError, getLogLevel, InputError, setLogLevel, setLogSink, stderrSink, UsageError, type LogRecord } from '@sculpt/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { commandModules } from '../src/commands/index.js';
+import { getContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import { formatTable } from '../src/output.js';
 
@@ -206,5 +209,52 @@ describe('runs', () => {
     const { code, stderr } = await run('runs', 'list', '--db', join(dir, 'none.sqlite'));
     expect(code).toBe(2);
     expect(stderr).toContain('Results database not found');
+  });
+});
+
+describe('exit codes', () => {
+  // A command added for this test only: it throws the error named by its argument.
+  const failing = {
+    register(program: Command) {
+      program
+        .command('fail-with')
+        .argument('<kind>')
+        .action((kind, _options, command) => {
+          const context = getContext(command as unknown as Command);
+          expect(context.signal.aborted).toBe(false);
+          if (kind === 'usage') throw new UsageError('bad flag value');
+          if (kind === 'input') throw new InputError('truncated header', '/data/model.bin');
+          if (kind === 'abort') throw new AbortError('Interrupted by the user');
+          throw new Error('unexpected failure');
+        });
+    },
+  };
+  commandModules.push(failing);
+  afterAll(() => {
+    commandModules.splice(commandModules.indexOf(failing), 1);
+  });
+
+  it('maps error types to exit codes', async () => {
+    for (const [kind, code] of [['usage', 2], ['input', 1], ['abort', 130], ['other', 1]] as const) {
+      const result = await run('fail-with', kind);
+      expect(result.code, kind).toBe(code);
+    }
+  });
+
+  it('prints the error message on stderr', async () => {
+    const { stderr, stdout } = await run('fail-with', 'input');
+    expect(stderr).toBe('sculpt: /data/model.bin: truncated header\n');
+    expect(stdout).toBe('');
+  });
+
+  it('prints one JSON error with --json', async () => {
+    const { stdout } = await run('--json', 'fail-with', 'usage');
+    expect(JSON.parse(stdout)).toEqual({ error: { type: 'UsageError', message: 'bad flag value', exitCode: 2 } });
+  });
+
+  it('returns 0 for help', async () => {
+    const { code, stdout } = await run('plugins', '--help');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: sculpt plugins');
   });
 });

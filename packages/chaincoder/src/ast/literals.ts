@@ -21,12 +21,20 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   v: '\v',
 };
 
+/** Hex digits after `\x`, `\u` or `\U`; bytes literals have only `\x`. Zero for any other escape letter. */
+function escapeWidth(letter: string, isBytes: boolean): number {
+  if (letter === 'x') return 2;
+  if (isBytes) return 0;
+  if (letter === 'u') return 4;
+  return letter === 'U' ? 8 : 0;
+}
+
 const isOctal = (ch: string | undefined): boolean => ch !== undefined && ch >= '0' && ch <= '7';
 const HEX_RE = /^[0-9a-fA-F]+$/;
 
 /**
  * Decodes the escape sequences of a non-raw string or bytes literal body.
- * For bytes the result holds one char per byte (code points 0-255).
+ * For bytes the result has one char per byte (code points 0-255).
  * Unknown escapes keep their backslash, as CPython 3.11 does (with a warning).
  */
 export function decodeEscapes(body: string, isBytes: boolean): string {
@@ -56,13 +64,14 @@ export function decodeEscapes(body: string, isBytes: boolean): string {
       i = j;
       continue;
     }
-    const width = next === 'x' ? 2 : !isBytes && next === 'u' ? 4 : !isBytes && next === 'U' ? 8 : 0;
+    const width = escapeWidth(next, isBytes);
     if (width > 0) {
       const hex = body.slice(i + 2, i + 2 + width);
       if (hex.length !== width || !HEX_RE.test(hex)) {
         throw new LiteralError(`truncated \\${next} escape in string literal`);
       }
       const code = parseInt(hex, 16);
+      // NOTE: two escaped lone surrogates ('\ud800\udc00') become one character here, because a JS string cannot keep them apart; CPython keeps two.
       if (code > 0x10ffff) throw new LiteralError(`escape \\${next}${hex} is outside the Unicode range`);
       out += String.fromCodePoint(code);
       i += 2 + width;

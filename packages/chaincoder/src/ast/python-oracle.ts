@@ -1,5 +1,5 @@
 /**
- * A long-lived `python3` process (scripts/python_ast_oracle.py) that answers
+ * A long-lived `python3` process (scripts/python_ast_oracle.py) that replies to
  * JSON-line requests: CPython's own syntax tree for a source, and whether a
  * decoded program has the same `ast.dump` as the normalized original. It is
  * the reference the tokenizer round-trip checks are measured against.
@@ -37,7 +37,7 @@ export class PythonAstOracle {
     });
   }
 
-  /** Starts the oracle and checks that the interpreter is Python 3.11. */
+  /** Starts the oracle; it needs Python 3.9 or later, and 3.11 for `tree`. */
   static async start(python = 'python3'): Promise<PythonAstOracle> {
     const oracle = new PythonAstOracle(python);
     await oracle.request({ op: 'version' });
@@ -63,7 +63,7 @@ export class PythonAstOracle {
     return (await this.request({ op: 'tree', src })).tree;
   }
 
-  /** Whether CPython's `ast.parse` accepts `src`. */
+  /** Checks whether CPython's `ast.parse` accepts `src`. */
   async parses(src: string): Promise<boolean> {
     return (await this.request({ op: 'parses', src })).parses === true;
   }
@@ -79,7 +79,7 @@ export class PythonAstOracle {
   }
 }
 
-/** The oracle's JSON form of a tree, for exact comparison with CPython's tree. */
+/** Converts a tree to the oracle's JSON form, for exact comparison with CPython's tree. */
 export function treeToJson(value: AstValue): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'number') return value;
   if (Array.isArray(value)) return value.map(treeToJson);

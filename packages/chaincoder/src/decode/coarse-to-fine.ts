@@ -1,6 +1,6 @@
 /**
  * Constraints for coarse-to-fine decoding of ChainCoder targets
- * `S1 [SEP] S2 [SEP] S3 [SEP] S4 [EOS]` (the prompt holds BOS):
+ * `S1 [SEP] S2 [SEP] S3 [SEP] S4 [EOS]` (BOS is the prompt):
  * - S1 and S3 contain syntax (layout) tokens only, S2 and S4 content tokens only;
  * - exactly three separators are emitted, then EOS ends the sequence;
  * - S4 has exactly as many tokens as S3, so EOS is the only choice once S4 is
@@ -15,7 +15,7 @@
  */
 import { InputError, UsageError } from '@sculpt/core';
 
-/** Where the syntax and content tokens sit in the output vocabulary. */
+/** Ids of the syntax, content and special tokens in the output vocabulary. */
 export interface OutputVocabularyLayout {
   size: number;
   separator: number;

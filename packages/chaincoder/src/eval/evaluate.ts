@@ -75,8 +75,8 @@ async function judgeCandidate(
 
 /**
  * Scores candidates per problem. `candidates` maps a problem id to its
- * programs; null stands for a decoder output that did not turn into a
- * program, which counts as an undecodable, failing candidate.
+ * programs. A null program is a decoder output that did not turn into a
+ * program, and it counts as an undecodable, failing candidate.
  */
 export async function evaluateCandidates(
   sandbox: PythonSandbox,

@@ -2,7 +2,7 @@
  * The unbiased pass@k estimator (Chen et al., 2021, "Evaluating Large
  * Language Models Trained on Code"): with n samples of which c are correct,
  * pass@k = 1 − C(n−c, k) / C(n, k), the probability that a random subset of
- * k samples holds at least one correct one.
+ * k samples contains at least one correct one.
  */
 import { UsageError } from '@sculpt/core';
 

@@ -47,7 +47,7 @@ function compatPiece(piece: string): string {
   return piece;
 }
 
-/** The reference's lossy normalization (see the file comment). */
+/** Applies the reference's lossy normalization (see the file comment). */
 export function compatNormalizeOutput(text: string): string {
   const lines = text
     .trim()

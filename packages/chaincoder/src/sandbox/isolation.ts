@@ -26,7 +26,7 @@ const MASKED_DIRECTORIES = ['/tmp', '/var/tmp', '/dev/shm', '/run', '/home', '/r
 export const SETUP_FAILURE_EXIT_CODE = 125;
 export const SETUP_FAILURE_MARKER = 'sculpt-sandbox: setup failed';
 
-/** Where the run directory appears inside the sandbox (inside its private /tmp). */
+/** Path of the run directory inside the sandbox, in its private /tmp. */
 export const SANDBOX_WORK_DIRECTORY = '/tmp/sandbox';
 
 export interface IsolatedCommand {

@@ -66,8 +66,8 @@ export interface RunRequest {
 }
 
 /**
- * How a run ended: `exited` (normally, with any exit code), `timeout` (the
- * wall-clock limit passed and the tree was killed), `output-limit` (stdout
+ * Outcome of a run: `exited` (normally, with any exit code), `timeout` (the
+ * wall-clock limit passed and the tree was killed) or `output-limit` (stdout
  * grew past the limit and the tree was killed).
  */
 export type RunStatus = 'exited' | 'timeout' | 'output-limit';
@@ -238,7 +238,7 @@ export class PythonSandbox {
   }
 }
 
-/** The only variables a sandboxed program sees; HOME and TMPDIR point at its own directory. */
+/** Environment of a sandboxed program, and nothing else. HOME and TMPDIR point at its own directory. */
 function scrubbedEnvironment(home: string): NodeJS.ProcessEnv {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',

@@ -27,10 +27,10 @@ async function readJsonLines(path: string): Promise<Record<string, unknown>[]> {
 }
 
 /**
- * Every program of the dataset samples under `dataRoot`: MBPP `code`,
+ * Reads every program of the dataset samples under `dataRoot`: MBPP `code`,
  * HumanEval `prompt + canonical_solution`, each APPS solution, and the
- * CodeContests prompts (the CodeT-derived sample has no solutions; its
- * prompts are Python modules holding the statement as a docstring).
+ * CodeContests prompts. The CodeT-derived CodeContests sample has no
+ * solutions, so its prompts (the statement as a docstring) are used.
  */
 export async function readDatasetPrograms(dataRoot: string): Promise<CorpusProgram[]> {
   const programs: CorpusProgram[] = [];
@@ -53,7 +53,7 @@ export async function readDatasetPrograms(dataRoot: string): Promise<CorpusProgr
   return programs;
 }
 
-/** All `.py` files under `root`, sorted, skipping `site-packages` (third-party code). */
+/** Lists the `.py` files under `root`, sorted, skipping `site-packages` (third-party code). */
 export async function listPythonFiles(root: string): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -75,8 +75,10 @@ export async function readPythonFiles(root: string, prefix: string, files?: stri
   const paths = files ?? (await listPythonFiles(root));
   const programs: CorpusProgram[] = [];
   for (const path of paths) {
-    // Python source is UTF-8 unless it declares otherwise; the few Latin-1 test files decode with replacement characters.
-    programs.push({ name: `${prefix}/${relative(root, path)}`, source: await readFile(path, 'utf8') });
+    // NOTE: files are read as UTF-8; a file declaring another coding (a few stdlib test files) decodes with replacement characters.
+    // Python skips a UTF-8 byte order mark when it reads a file; ast.parse on a str does not.
+    const source = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+    programs.push({ name: `${prefix}/${relative(root, path)}`, source });
   }
   return programs;
 }

@@ -56,7 +56,7 @@ export function joinFrame(s3: readonly string[], s4: readonly string[]): string 
     const content = s4[i];
     const last = i === s3.length - 1;
     if (syntax === SPECIAL_TOKENS.unknown || content === SPECIAL_TOKENS.unknown) {
-      throw new TargetDecodeError('unknown-token', `pair ${i} holds the unknown token`);
+      throw new TargetDecodeError('unknown-token', `pair ${i} contains the unknown token`);
     }
     if (syntax === SPECIAL_TOKENS.onHold) {
       if (i === 0 || pieces.length === 0) throw new TargetDecodeError('misplaced-special', `pair ${i} continues no value`);

@@ -14,6 +14,8 @@ export class DumpSyntaxError extends Error {
   }
 }
 
+const HEX_ESCAPE_WIDTH: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
+
 type Literal = { kind: 'constant'; value: PyConstant } | { kind: 'int'; value: bigint };
 
 /** Parses a dump string. Throws DumpSyntaxError on malformed text or unknown classes and fields. */
@@ -47,7 +49,7 @@ export function parseDump(text: string): AstNode {
         pos += 2;
         continue;
       }
-      const width = next === 'x' ? 2 : next === 'u' ? 4 : next === 'U' ? 8 : 0;
+      const width = HEX_ESCAPE_WIDTH[next] ?? 0;
       const hex = text.slice(pos + 2, pos + 2 + width);
       if (width === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) fail('invalid escape in string literal');
       out += String.fromCodePoint(parseInt(hex, 16));

@@ -4,7 +4,7 @@
  * Encoding
  *   encodeProgram(src, opts) → { s1, s2, s3, s4, renames, mode, outline, … }
  *     S3 (layout frame) is the full-field CPython-3.11-shaped dump of the
- *     program cut at every leaf; S4 (accessory) holds the leaves (identifiers,
+ *     program cut at every leaf; S4 (accessory) contains the leaves (identifiers,
  *     constants split into pieces, operators) plus the final-chasing token.
  *     S1/S2 come from a pluggable outline strategy (`stride:K`, `ast`, `none`).
  *     `createProgramTokenizer()` gives a synchronous `encode` after one async

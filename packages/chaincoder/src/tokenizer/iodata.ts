@@ -1,7 +1,7 @@
 /**
  * I/O examples as encoder input. A stdin/stdout pair becomes the object
  * `[x_lines, y_lines]`, each line a list of whitespace-separated pieces read
- * as int, float or str (as the reference's `convert_lines_to_obj` does); the
+ * as int, float or str, as the reference's `convert_lines_to_obj` does. The
  * object's `repr` is tokenized like code, without renaming. Samples of one
  * problem are then aligned line by line so that token position t means the
  * same line in every sample.
@@ -55,8 +55,8 @@ export function ioSampleToObject(stdin: string, stdout: string): IoSampleObject 
 }
 
 /**
- * The tree `ast.parse(repr(value))` gives: negative numbers are a unary minus
- * on a constant, and inf/nan (whose repr is not a literal) are names.
+ * Builds the tree `ast.parse(repr(value))` gives: negative numbers are a unary
+ * minus on a constant, and inf/nan (whose repr is not a literal) are names.
  */
 function valueNode(value: IoValue): AstNode {
   const load = (): AstNode => makeNode('Load');

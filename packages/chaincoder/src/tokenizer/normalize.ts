@@ -58,7 +58,7 @@ function identifiersOf(node: AstNode): string[] {
   return out;
 }
 
-/** The name at the root of an attribute/call/subscript chain, e.g. `np` in `np.linalg.norm(x)[0]`. */
+/** Returns the name at the root of an attribute/call/subscript chain, e.g. `np` in `np.linalg.norm(x)[0]`. */
 function chainRoot(node: AstNode): string | null {
   let current: AstValue = node;
   while (isAstNode(current)) {
@@ -109,7 +109,9 @@ export function keptNames(tree: AstNode, mode: TokenizerMode): Set<string> {
     walkTree(tree, (node) => {
       if (node._type !== 'Call') return;
       const func = node.func as AstNode;
-      const callee = func._type === 'Name' ? (func.id as string) : func._type === 'Attribute' ? (func.attr as string) : null;
+      let callee: string | null = null;
+      if (func._type === 'Name') callee = func.id as string;
+      else if (func._type === 'Attribute') callee = func.attr as string;
       if (callee === null || !kept.has(callee)) return;
       for (const keyword of node.keywords as AstNode[]) if (keyword.arg !== null) kept.add(keyword.arg as string);
     });

@@ -64,7 +64,12 @@ export async function checkRoundTrip(
   } catch (error) {
     return { name, status: 'tokenizer-error', detail: `decode failed: ${(error as Error).message}` };
   }
-  const verdict = await oracle.roundTrip(source, decoded, encoded.renames, encoded.emptyDocstrings);
+  let verdict;
+  try {
+    verdict = await oracle.roundTrip(source, decoded, encoded.renames, encoded.emptyDocstrings);
+  } catch (error) {
+    return { name, status: 'invalid-python', detail: `the tokenizer accepted a source CPython rejects: ${(error as Error).message}` };
+  }
   if (verdict.equal) return { name, status: 'pass', tokens: encoded.s3.length + encoded.s4.length };
   return { name, status: 'mismatch', detail: firstDifference(verdict.expected, verdict.actual) };
 }

@@ -15,7 +15,7 @@ export interface Segments {
   s4: string[];
 }
 
-/** Why a generated sequence cannot be decoded. */
+/** Reason a generated sequence cannot be decoded. */
 export type DecodeFailureReason =
   | 'missing-bos'
   | 'missing-eos'

@@ -36,9 +36,9 @@ export interface VocabularyJson {
 }
 
 /**
- * The lookup key of a token. Compat mode reproduces the reference's Python
- * dict keys, where `True == 1 == 1.0` and `False == 0 == 0.0` collide; lossless
- * keys are the token strings themselves, so every type stays distinct.
+ * Returns the lookup key of a token. Compat mode reproduces the reference's
+ * Python dict keys, where `True == 1 == 1.0` and `False == 0 == 0.0` collide.
+ * Lossless keys are the token strings themselves, so every type stays distinct.
  */
 export function vocabularyKey(token: string, mode: TokenizerMode): string {
   if (mode === 'lossless') return token;
@@ -54,7 +54,10 @@ export function vocabularyKey(token: string, mode: TokenizerMode): string {
   return token;
 }
 
-/** Content tokens every vocabulary contains, whatever the data. */
+/**
+ * Content tokens every vocabulary contains, whatever the data.
+ * TODO: compat mode does not reproduce the reference's id order (its sorted-by-repr initial set followed by sweep order), so compat ids differ from the released vocabulary's ids.
+ */
 export function baseContentTokens(mode: TokenizerMode, poolSize = DEFAULT_POOL_SIZE): string[] {
   const tokens: string[] = [];
   for (let i = -200; i < 200; i++) tokens.push(String(i));
@@ -99,7 +102,7 @@ export class Vocabulary {
     return this.index.has(vocabularyKey(token, this.mode));
   }
 
-  /** The id of a token; tokens missing from the vocabulary get the unknown token's id. */
+  /** Returns the id of a token, or the unknown token's id for a token missing from the vocabulary. */
   id(token: string): number {
     return this.index.get(vocabularyKey(token, this.mode)) ?? this.index.get(SPECIAL_TOKENS.unknown)!;
   }
@@ -206,8 +209,15 @@ function countTokens(sequences: readonly TokenizedPairs[], pick: 's3' | 's4'): M
   return counts;
 }
 
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
+/** Sorts tokens by descending count, ties by code-unit order, so ids do not depend on input order. */
 function byCountThenText(counts: Map<string, number>): string[] {
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([token]) => token);
+  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]));
+  return entries.map(([token]) => token);
 }
 
 /**

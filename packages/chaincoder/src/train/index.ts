@@ -1,3 +1,5 @@
 export * from './batches.js';
 export * from './curriculum.js';
 export * from './schedule.js';
+export * from './trainer.js';
+export * from './experiment.js';

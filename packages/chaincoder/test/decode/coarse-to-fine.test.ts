@@ -7,7 +7,7 @@ const layout: OutputVocabularyLayout = { size: 12, separator: 1, eos: 2, syntaxI
 const syntax = new Set(layout.syntaxIds);
 const content = new Set(layout.contentIds);
 
-/** A model with seeded random logits that favour EOS and SEP, so unconstrained output is usually malformed. */
+/** Builds a model with seeded random logits that favour EOS and SEP, so unconstrained output is usually malformed. */
 function randomModel(seed: number): DecodingModel<Random> {
   const logits = (random: Random): Float64Array => {
     const values = Float64Array.from({ length: layout.size }, () => random.normal());

@@ -176,6 +176,9 @@ function describeIsolation(kind: IsolationKind, available: boolean): void {
         expect(existsSync('/var/tmp/escaped.txt')).toBe(false);
       } finally {
         await rm(outside, { recursive: true, force: true });
+        // Remove this test's marker files should an escape have written them, so later runs start clean.
+        await rm('/escaped.txt', { force: true });
+        await rm('/var/tmp/escaped.txt', { force: true });
       }
     });
 

@@ -7,7 +7,7 @@
  * generated tokens including the stop token.
  */
 import { SculptError, throwIfAborted } from '../errors.js';
-import { applyMask, logSoftmax, toMask } from './logits.js';
+import { applyMask, logSoftmax, toMask, topTokens } from './logits.js';
 import type { DecodedSequence, DecodeRequest, DecodeResult, DecodingModel, Logits } from './model.js';
 
 export interface BeamSettings {
@@ -91,25 +91,6 @@ function candidatesFor(
   });
   candidates.sort((a, b) => b.logProb - a.logProb || a.beamRank - b.beamRank || a.token - b.token);
   return candidates.slice(0, limit);
-}
-
-/**
- * Ids of the `k` largest finite scores, best first (lower id first on a tie),
- * in one pass with a small sorted buffer instead of sorting the vocabulary.
- */
-export function topTokens(scores: Float64Array, k: number): number[] {
-  const ids: number[] = [];
-  for (let token = 0; token < scores.length; token++) {
-    const value = scores[token];
-    if (value === -Infinity) continue;
-    if (ids.length === k && value <= scores[ids[k - 1]]) continue;
-    // Insert after every id whose score is greater or equal, so earlier (lower) ids win ties.
-    let position = ids.length;
-    while (position > 0 && scores[ids[position - 1]] < value) position--;
-    ids.splice(position, 0, token);
-    if (ids.length > k) ids.pop();
-  }
-  return ids;
 }
 
 export async function beamSearch<State>(

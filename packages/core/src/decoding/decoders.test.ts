@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, UsageError } from '../errors.js';
 import { Random } from '../random.js';
 import { Registry } from '../registry/registry.js';
-import { topTokens } from './beam.js';
-import { logSoftmax, sampleToken } from './logits.js';
+import { logSoftmax, sampleToken, topTokens } from './logits.js';
 import type { Decoder, DecodingModel } from './model.js';
 
 const STOP = 0;

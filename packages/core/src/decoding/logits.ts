@@ -74,12 +74,17 @@ export interface SamplingOptions {
 export function sampleToken(scores: Float64Array, options: SamplingOptions, random: Random): number {
   if (options.temperature === 0) return argmax(scores);
 
-  const order: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (scores[i] !== -Infinity) order.push(i);
+  let order: number[];
+  if (options.topK > 0) {
+    order = topTokens(scores, options.topK);
+  } else {
+    order = [];
+    for (let i = 0; i < scores.length; i++) if (scores[i] !== -Infinity) order.push(i);
+    order.sort((a, b) => scores[b] - scores[a] || a - b);
+  }
   if (order.length === 0) return -1;
-  order.sort((a, b) => scores[b] - scores[a] || a - b);
 
-  let kept = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
+  let kept = order.length;
   const top = scores[order[0]] / options.temperature;
   const weights = new Float64Array(kept);
   let total = 0;
@@ -109,4 +114,24 @@ export function sampleToken(scores: Float64Array, options: SamplingOptions, rand
     if (target < cumulative) return order[r];
   }
   return order[kept - 1];
+}
+
+/**
+ * Finds the ids of the `k` largest finite scores, best first (lower id first
+ * on a tie), in one pass with a small sorted buffer instead of sorting the
+ * whole vocabulary.
+ */
+export function topTokens(scores: Float64Array, k: number): number[] {
+  const ids: number[] = [];
+  for (let token = 0; token < scores.length; token++) {
+    const value = scores[token];
+    if (value === -Infinity) continue;
+    if (ids.length === k && value <= scores[ids[k - 1]]) continue;
+    // Insert after every id whose score is greater or equal, so earlier (lower) ids win ties.
+    let position = ids.length;
+    while (position > 0 && scores[ids[position - 1]] < value) position--;
+    ids.splice(position, 0, token);
+    if (ids.length > k) ids.pop();
+  }
+  return ids;
 }

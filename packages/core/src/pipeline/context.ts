@@ -49,7 +49,9 @@ function eventLogger(scope: string, step: string, emit: PipelineListener): Logge
   const base = getLogger(scope);
   const make = (level: Exclude<LogLevel, 'silent'>) => (message: LogMessage, fields?: Record<string, unknown>) => {
     base[level](message, fields);
-    if (!base.enabled(level) && level !== 'error' && level !== 'warn') return;
+    // Listeners get info and above whatever the log level, but debug and trace
+    // only when enabled, so lazy debug messages stay unevaluated.
+    if ((level === 'debug' || level === 'trace') && !base.enabled(level)) return;
     const text = typeof message === 'function' ? message() : message;
     emit({ type: 'log', step, level, message: text, ...(fields ? { fields } : {}) });
   };

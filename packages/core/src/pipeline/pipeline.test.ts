@@ -140,6 +140,22 @@ describe('pipeline', () => {
     expect(manifest.status).toBe('aborted');
   });
 
+  it('writes a manifest after a run', async () => {
+    const outputDir = join(dir, 'done');
+    const output = await executeRun(pruneStudy(await setup(), { layersPruned: 0 }), 'tiny', { ...run, outputDir }, {
+      device: { kind: 'cpu', description: 'test machine' },
+      seeds: { calibration: 7 },
+    });
+    expect(output).toEqual({ sparsity: 0.5 });
+    const manifest = await readRunManifest(outputDir);
+    expect(manifest.status).toBe('done');
+    expect(manifest.config).toEqual(run.config);
+    expect(manifest.seeds).toEqual({ run: 1, calibration: 7 });
+    expect(manifest.device).toEqual({ kind: 'cpu', description: 'test machine' });
+    expect(manifest.extra).toEqual({ pipeline: 'study' });
+    expect(manifest.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('reports a failing step once', async () => {
     const events: PipelineEvent[] = [];
     const failing = pipeline('outer', [

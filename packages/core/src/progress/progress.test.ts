@@ -86,11 +86,39 @@ describe('TtyProgressReporter', () => {
     expect(records).toEqual([]);
     expect(terminal.text()).toContain('[info] test: while the bar is shown');
     expect(terminal.text()).toContain('calibrate');
-    expect(terminal.text()).toContain('calibrate: stopped (4 batches)');
+    expect(terminal.text()).toContain('calibrate: stopped (2/4 batches)');
 
     // After the last bar, logging goes back to the previous sink.
     getLogger('test').info('after');
     expect(records.map((r) => r.message)).toEqual(['after']);
+  });
+});
+
+describe('TtyProgressReporter with two bars', () => {
+  it('keeps the terminal until the last bar ends', () => {
+    const stream = new PassThrough() as PassThrough & { isTTY: boolean; columns: number };
+    stream.isTTY = true;
+    stream.columns = 100;
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const records: LogRecord[] = [];
+    setLogSink((record) => records.push(record));
+    setLogLevel('info');
+
+    const reporter = new TtyProgressReporter(stream as unknown as NodeJS.WriteStream);
+    const outer = reporter.start({ label: 'blocks', total: 2 });
+    const inner = reporter.start({ label: 'layers', total: 3, unit: 'layers' });
+    inner.update(3);
+    inner.finish();
+    getLogger('test').info('between');
+    outer.update(2);
+    outer.finish();
+
+    expect(text).toContain('layers: done (3/3 layers)');
+    expect(text).toContain('[info] test: between');
+    expect(text).toContain('blocks: done (2/2)');
+    expect(records).toEqual([]);
+    reporter.close();
   });
 });
 

@@ -11,7 +11,7 @@ class BarTask extends BaseTask {
   constructor(
     options: ProgressTaskOptions,
     private readonly bar: cliProgress.SingleBar,
-    private readonly onClose: (task: BarTask) => void,
+    private readonly onClose: (task: BarTask, done: number, total: number) => void,
   ) {
     super(options);
   }
@@ -21,7 +21,7 @@ class BarTask extends BaseTask {
     this.bar.update(this.done);
     if (final) {
       this.bar.stop();
-      this.onClose(this);
+      this.onClose(this, this.done, this.total);
     }
   }
 }
@@ -55,12 +55,19 @@ export class TtyProgressReporter implements ProgressReporter {
 
   start(options: ProgressTaskOptions): ProgressTask {
     const bar = this.ensureBars().create(Math.max(0, options.total), 0, { label: options.label, unit: options.unit ?? '' });
-    const task = new BarTask(options, bar, (closed) => {
-      this.multibar?.remove(this.open.get(closed)!);
+    const task = new BarTask(options, bar, (closed, done, total) => {
+      this.multibar?.remove(bar);
       this.open.delete(closed);
-      // Keep a finished bar visible as a final line, so the terminal shows what ran.
-      this.stream.write(`${options.label}: ${bar.getProgress() >= 1 ? 'done' : 'stopped'} (${bar.getTotal()} ${options.unit ?? ''})\n`);
-      if (this.open.size === 0) this.releaseTerminal();
+      // A finished bar is replaced by one plain line, so the terminal keeps a record of what ran.
+      const status = done >= total ? 'done' : 'stopped';
+      const unit = options.unit ? ` ${options.unit}` : '';
+      const line = `${options.label}: ${status} (${done}/${total}${unit})`;
+      if (this.open.size > 0) {
+        this.multibar?.log(`${line}\n`);
+        return;
+      }
+      this.releaseTerminal();
+      this.stream.write(`${line}\n`);
     });
     this.open.set(task, bar);
     return task;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,25 @@ export const plugins = [make('alpha'), make('beta')];
     const error = await registry.load('./missing.js').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toContain(`Plugin module "./missing.js" not found (looked for ${join(dir, 'missing.js')})`);
+  });
+
+  it('loads a plugin package by name', async () => {
+    const packageDir = join(dir, 'node_modules', 'sculpt-plugin-demo');
+    mkdirSync(packageDir, { recursive: true });
+    writeFileSync(join(packageDir, 'package.json'), JSON.stringify({ name: 'sculpt-plugin-demo', type: 'module', main: 'index.js' }));
+    writeFileSync(
+      join(packageDir, 'index.js'),
+      `import { z } from '${zodUrl}';
+export const plugins = [{ kind: 'dataset', name: 'demo-corpus', description: 'demo', load: async () => ({
+  meta: { name: 'demo-corpus', kind: 'dataset', version: '0.2.0', description: 'demo', options: z.object({}) },
+  create: () => 'corpus',
+}) }];
+`,
+    );
+    const registry = new Registry({ manifests: [], entries: [], cwd: dir });
+    expect(await registry.load('sculpt-plugin-demo')).toEqual(['dataset:demo-corpus']);
+    expect((await registry.list('dataset'))[0]).toMatchObject({ name: 'demo-corpus', loaded: false });
+    expect(await registry.create('dataset', 'demo-corpus')).toBe('corpus');
   });
 
   it('reports a missing package', async () => {

@@ -50,12 +50,9 @@ interface Entry {
 }
 
 export interface RegistryOptions {
-  /**
-   * Manifest modules to import on first use. Defaults to the sculpt packages'
-   * manifests plus core's decoders; pass `[]` for an empty registry.
-   */
+  /** Manifest modules to import on first use. Defaults to BUILTIN_MANIFESTS. Pass `[]` to import none. */
   manifests?: readonly string[];
-  /** Lazy entries already in memory. Defaults to core's decoders; pass `[]` to leave them out. */
+  /** Lazy entries already in memory. Defaults to core's decoders. Pass `[]` to leave them out. */
   entries?: readonly LazyPluginEntry[];
   /** Directory that relative `load()` paths and package names resolve from. */
   cwd?: string;

@@ -142,11 +142,13 @@ async function loadCallBased(
     counter.drop('call-based problem without a Python runner', base.id);
     return undefined;
   }
+
   const inputs = io.inputs ?? [];
   if (!inputs.every(Array.isArray) || inputs.length !== (io.outputs ?? []).length || inputs.length === 0) {
     counter.drop('malformed call-based tests', base.id);
     return undefined;
   }
+
   // LeetCode solutions use typing names such as List without importing them.
   const preamble = 'from typing import *\n\n';
   const converted: string[] = [];
@@ -168,6 +170,7 @@ async function loadCallBased(
       log.debug(() => `APPS ${base.id}: a reference solution was rejected: ${error.message}`);
     }
   }
+
   if (tests === undefined || tests.length === 0) {
     counter.drop('no call-based solution passed its tests', base.id);
     return undefined;

@@ -59,7 +59,7 @@ function pythonSolutions(value: unknown, limit: number): string[] {
   return solution.filter((source, index) => Number(language[index]) === PYTHON3_LANGUAGE && typeof source === 'string').slice(0, limit) as string[];
 }
 
-/** The statement inside CodeT's prompt: the first triple-quoted block. */
+/** Extracts the statement from CodeT's prompt: its first triple-quoted block. */
 function codetStatement(prompt: string): string {
   const match = /'''([\s\S]*?)'''|"""([\s\S]*?)"""/u.exec(prompt);
   return (match?.[1] ?? match?.[2] ?? prompt).trim();

@@ -11,7 +11,7 @@
 import { InputError } from '@sculpt/core';
 import type { IoExample, PythonRunner } from './types.js';
 
-/** How the dataset's tests exercise the entry point. */
+/** Kind of test code a dataset ships for the entry point. */
 export type FunctionHarness =
   /** MBPP: `assert` statements that call the function by name, after optional setup code. */
   | { kind: 'asserts'; setup: string; asserts: string[] }
@@ -104,7 +104,7 @@ export interface RecordedCalls {
   skipped: number;
 }
 
-/** Why a reference solution could not be turned into tests. */
+/** Error raised when a reference solution cannot be turned into tests. */
 export class ReferenceFailure extends Error {}
 
 /** Runs the reference through its tests in the sandbox and returns the recorded calls as stdin tests. */
@@ -148,7 +148,7 @@ export function withStdinDriver(solution: string, entryPoint: string, className?
 /**
  * Divides recorded tests: the first third (at least 1, at most 4) become the
  * examples shown to the model and the rest stay hidden. With a single test,
- * it stays hidden and the model sees no example.
+ * it stays hidden and the model is given no example.
  */
 export function divideTests(tests: IoExample[]): { examples: IoExample[]; hidden: IoExample[] } {
   if (tests.length < 2) return { examples: [], hidden: tests };

@@ -26,7 +26,7 @@ export function checkFractions(fractions: SplitFractions): void {
   }
 }
 
-/** A uniform number in [0, 1) from SHA-256 of `seed:id`. */
+/** Maps `seed:id` through SHA-256 to a uniform number in [0, 1). */
 export function hashFraction(id: string, seed: number): number {
   const digest = createHash('sha256').update(`${seed}:${id}`).digest();
   return digest.readUInt32BE(0) / 2 ** 32;

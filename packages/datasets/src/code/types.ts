@@ -1,7 +1,7 @@
 /**
  * Types shared by the code-generation datasets (APPS, CodeContests, MBPP,
  * HumanEval and the built-in problem generator). Every source is normalized
- * to stdin/stdout problems: the model sees a description and a few examples,
+ * to stdin/stdout problems: the model is given a description and a few examples,
  * and a candidate program is scored by running it on the hidden tests.
  */
 import type { PluginContext } from '@sculpt/core';
@@ -18,8 +18,8 @@ export type CodeSplit = (typeof CODE_SPLITS)[number];
 export type CodeSourceName = 'apps' | 'code_contests' | 'mbpp' | 'humaneval' | 'generated';
 
 /**
- * How the program talks to its tests. `stdin` programs read stdin and print.
- * `call-based` problems came with a function interface; their solutions carry
+ * Interface of a problem's programs. `stdin` programs read stdin and print.
+ * `call-based` problems came with a function interface. Their solutions carry
  * a small driver that reads the arguments' Python literal from stdin and
  * prints `repr` of the result, so they run as stdin programs too.
  */
@@ -56,8 +56,8 @@ export interface LoadReport {
 }
 
 /**
- * What `create` of a code dataset plugin returns. `kind: 'code'` tells it
- * apart from the calibration datasets of this package.
+ * Instance returned by `create` of a code dataset plugin. `kind: 'code'`
+ * distinguishes it from the calibration datasets of this package.
  */
 export interface CodeDataset {
   kind: 'code';

@@ -4,18 +4,20 @@
  * then the Hugging Face hub), normalizes records, renders formats and runs
  * the sample builders.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { InputError, Random, UsageError, getLogger, throwIfAborted } from '@sculpt/core';
 import { readRecords } from '../io/read-records.js';
 import { fetchHubFile, hubSettingsFromEnv, type HubSettings } from '../sources/hub.js';
 import { findLocalFiles } from '../sources/local.js';
-import { concatSamples, paddedSamples, textPool, windowSamples, type BuiltSamples, type SamplerOptions } from '../sampling/samplers.js';
+import { replaySamples } from '../sampling/replay.js';
+import { concatSamples, fixedConcatSamples, paddedSamples, textPool, windowSamples, type BuiltSamples, type SamplerOptions } from '../sampling/samplers.js';
 import type {
   CalibrationDataset,
   CalibrationFormat,
   CalibrationRequest,
   CalibrationSet,
+  SampleProvenance,
   DatasetFamily,
   DatasetRecord,
   EvaluationItem,
@@ -53,6 +55,8 @@ export class DatasetInstance implements CalibrationDataset {
   readonly formats: readonly CalibrationFormat[];
   readonly splits: { calibration: Split; evaluation: Split | null };
   private readonly loaded = new Map<Split, Promise<DatasetRecord[]>>();
+  /** Names of downloaded files (`hf://datasets/<repo>@<revision>/<path>`) by their cache path. */
+  private readonly hubNames = new Map<string, string>();
   private readonly dataDir: string | undefined;
   private readonly hub: HubSettings;
 
@@ -112,6 +116,7 @@ export class DatasetInstance implements CalibrationDataset {
         throw new InputError(`no ${this.name} ${split} record has a rationale, so no CoT sample can be built; ${this.rationaleHint()}`);
       }
       records = withRationale;
+      if (request.cotSteps !== undefined) records = this.withCotSteps(records, request.cotSteps);
     }
 
     const sampler: SamplerOptions = {
@@ -122,9 +127,46 @@ export class DatasetInstance implements CalibrationDataset {
       split,
       maxAttempts: request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       signal: request.signal,
+      onSample: request.onSample,
     };
     const built = this.build(records, request, sampler, { padId, side: padding, mode });
-    return { seqlen: request.seqlen, ...built, padId, padding, format: request.format };
+    // --data_seqlen windows are always left-padded, as in the reference.
+    return { seqlen: request.seqlen, ...built, padId, padding: request.dataSeqlen !== undefined ? 'left' : padding, format: request.format };
+  }
+
+  async replay(provenance: readonly SampleProvenance[], request: CalibrationRequest): Promise<CalibrationSet> {
+    checkRequest(request);
+    this.checkFormat(request.format);
+    const mode = request.mode ?? 'clean';
+    const padding = request.dataSeqlen !== undefined ? 'left' : (request.padding ?? 'left');
+    const padId = request.padId ?? (mode === 'faithful' ? request.tokenizer.vocabSize : request.tokenizer.padId);
+
+    const bySplit = new Map<Split, DatasetRecord[]>();
+    for (const entry of provenance) {
+      if (entry.dataset !== this.name) throw new InputError(`provenance names dataset "${entry.dataset}", but this is "${this.name}"`);
+      if (!bySplit.has(entry.split)) bySplit.set(entry.split, await this.load(entry.split, request.signal));
+    }
+
+    const cache = new Map<string, Int32Array>();
+    const tokensOf = (entry: SampleProvenance, index: number): Int32Array => {
+      const key = `${entry.split}:${index}`;
+      let tokens = cache.get(key);
+      if (tokens !== undefined) return tokens;
+      const records = bySplit.get(entry.split)!;
+      if (!Number.isInteger(index) || index < 0 || index >= records.length) {
+        throw new InputError(`provenance record index ${index} is outside ${this.name} ${entry.split} (${records.length} records)`);
+      }
+      const text =
+        request.format === 'window' && this.definition.joinDocuments !== undefined
+          ? records.map((record) => this.definition.text!(record.fields)).join(this.definition.joinDocuments)
+          : this.formatExample(records[index], request.format);
+      tokens = Int32Array.from(request.tokenizer.encode(text, { bos: true }));
+      cache.set(key, tokens);
+      return tokens;
+    };
+
+    const rebuilt = replaySamples(provenance, { seqlen: request.seqlen, format: request.format, padId, padding, mode, dataSeqlen: request.dataSeqlen, numInContext: request.numInContext }, tokensOf);
+    return { seqlen: request.seqlen, ...rebuilt, provenance: [...provenance], padId, padding, format: request.format };
   }
 
   async *evaluationItems(split?: Split, signal?: AbortSignal): AsyncIterable<EvaluationItem> {
@@ -152,25 +194,57 @@ export class DatasetInstance implements CalibrationDataset {
     const encode = (text: string) => tokenizer.encode(text, { bos: true });
 
     if (request.format === 'window') {
+      // The reference's C4 --data_seqlen pads are never attention-masked in faithful mode (its pad token is None there).
+      const short = request.dataSeqlen === undefined ? undefined : { ...padding, length: request.dataSeqlen, attendPads: true };
       if (this.definition.joinDocuments !== undefined) {
         // WikiText-2: the reference windows one string made of every row joined with " ".
         const joined = records.map((record) => this.definition.text!(record.fields)).join(this.definition.joinDocuments);
-        return windowSamples(textPool([joined], [records[0].provenance], encode, description), sampler);
+        return windowSamples(textPool([joined], [records[0].provenance], encode, description), sampler, short);
       }
       const texts = records.map((record) => this.definition.text!(record.fields));
-      return windowSamples(textPool(texts, records.map((record) => record.provenance), encode, description), sampler);
+      return windowSamples(textPool(texts, records.map((record) => record.provenance), encode, description), sampler, short);
     }
 
     const texts = records.map((record) => this.formatExample(record, request.format));
     const pool = textPool(texts, records.map((record) => record.provenance), encode, description);
+    if (request.numInContext !== undefined) return fixedConcatSamples(pool, sampler, request.numInContext, padding);
     if (request.format === 'icl' || request.format === 'cot') return concatSamples(pool, sampler);
     return paddedSamples(pool, sampler, padding);
+  }
+
+  /** Keeps CoT examples whose "{rationale} So the answer is {answer}." part has exactly `steps` occurrences of ". ". */
+  private withCotSteps(records: DatasetRecord[], steps: number): DatasetRecord[] {
+    const templates = this.definition.templates!;
+    const kept = records.filter((record) => {
+      const rationale = rationaleOf(this.definition, record.fields)!;
+      const tail = `${rationale}${templates.cotSeparator ?? ' '}So the answer is ${templates.answer(record.fields)}.`;
+      return tail.split('. ').length - 1 === steps;
+    });
+    if (kept.length === 0) throw new InputError(`no ${this.name} example has exactly ${steps} reasoning steps (". " separators); choose another cotSteps`);
+    log.info(`${this.name}: ${kept.length} of ${records.length} CoT examples have ${steps} steps`);
+    return kept;
   }
 
   private checkFormat(format: CalibrationFormat): void {
     if (this.formats.includes(format)) return;
     const cotNote = format === 'cot' && this.family === 'downstream' ? ' (this dataset has no rationales, so it has no CoT form)' : '';
     throw new UsageError(`dataset "${this.name}" does not support format "${format}"${cotNote}; supported formats: ${this.formats.join(', ')}`);
+  }
+
+  /**
+   * Returns the name a record's file gets in provenance: `hf://` for hub files
+   * and the path relative to the data directory for files under it, so the
+   * same data gives the same calibration file on every machine. Other files
+   * keep their absolute path.
+   */
+  private sourceName(file: string): string {
+    const hubName = this.hubNames.get(file);
+    if (hubName !== undefined) return hubName;
+    if (this.dataDir !== undefined) {
+      const inside = relative(this.dataDir, file);
+      if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return inside.split(sep).join('/');
+    }
+    return file;
   }
 
   private rationaleHint(): string {
@@ -199,7 +273,7 @@ export class DatasetInstance implements CalibrationDataset {
         const location = { file, index: raw.index, line: raw.line };
         for (const fields of this.definition.normalize(raw.value, location)) {
           if (records.length >= limit) break reading;
-          records.push({ fields, provenance: { file, index: records.length, ...(raw.line !== undefined ? { line: raw.line } : {}) } });
+          records.push({ fields, provenance: { file: this.sourceName(file), index: records.length, ...(raw.line !== undefined ? { line: raw.line } : {}) } });
         }
       }
       throwIfAborted(signal);
@@ -248,7 +322,11 @@ export class DatasetInstance implements CalibrationDataset {
     if (hub !== undefined && hubFiles !== undefined && this.options.hub) {
       const revision = this.options.revision ?? hub.revision;
       const paths: string[] = [];
-      for (const path of hubFiles) paths.push(await fetchHubFile({ repo: hub.repo, revision, path }, this.hub, signal));
+      for (const path of hubFiles) {
+        const local = await fetchHubFile({ repo: hub.repo, revision, path }, this.hub, signal);
+        this.hubNames.set(local, `hf://datasets/${hub.repo}@${revision}/${path}`);
+        paths.push(local);
+      }
       return paths;
     }
 
@@ -281,4 +359,17 @@ function checkRequest(request: CalibrationRequest): void {
   positive('seqlen', request.seqlen);
   if (!Number.isInteger(request.seed)) throw new UsageError(`seed must be an integer, got ${request.seed}`);
   if (request.maxAttempts !== undefined) positive('maxAttempts', request.maxAttempts);
+  if (request.dataSeqlen !== undefined) {
+    positive('dataSeqlen', request.dataSeqlen);
+    if (request.format !== 'window') throw new UsageError(`dataSeqlen applies to pre-training windows only, not to format "${request.format}"`);
+    if (request.dataSeqlen > request.seqlen) throw new UsageError(`dataSeqlen ${request.dataSeqlen} is larger than seqlen ${request.seqlen}`);
+  }
+  if (request.numInContext !== undefined) {
+    positive('numInContext', request.numInContext);
+    if (request.format !== 'icl' && request.format !== 'cot') throw new UsageError(`numInContext applies to the icl and cot formats, not to "${request.format}"`);
+  }
+  if (request.cotSteps !== undefined) {
+    positive('cotSteps', request.cotSteps);
+    if (request.format !== 'cot') throw new UsageError(`cotSteps applies to the cot format only, not to "${request.format}"`);
+  }
 }

@@ -41,7 +41,12 @@ export const pile: DatasetDefinition = {
   family: 'pretraining',
   layout: { folders: ['the_pile', 'pile', 'pile-uncopyrighted'] },
   normalize: documentOf(['text']),
-  // TODO: no hub fallback: monology/pile-uncopyrighted ships .jsonl.zst shards and no zstd stream reader is wired in.
+  hub: {
+    repo: 'monology/pile-uncopyrighted',
+    revision: 'main',
+    // NOTE: shard names of the repository, not checked against the live hub; pin a commit for reproducible runs.
+    files: { train: ['train/00.jsonl.zst'], validation: ['val.jsonl.zst'], test: ['test.jsonl.zst'] },
+  },
   maxRecords: 5000,
   splits: PRETRAINING_SPLITS,
   formats: PRETRAINING_FORMATS,

@@ -43,6 +43,9 @@ export class SyntheticDataset implements CalibrationDataset {
     for (const [name, value] of [['nsamples', request.nsamples], ['seqlen', request.seqlen]] as const) {
       if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${name} must be a positive integer, got ${value}`);
     }
+    if (request.dataSeqlen !== undefined || request.numInContext !== undefined || request.cotSteps !== undefined) {
+      throw new UsageError(`dataset "${this.name}" supports none of dataSeqlen, numInContext and cotSteps`);
+    }
     const random = new Random(request.seed);
     const samples: Int32Array[] = [];
     const provenance: SampleProvenance[] = [];
@@ -60,6 +63,7 @@ export class SyntheticDataset implements CalibrationDataset {
       }
       const start = random.int(0, tokens.length - request.seqlen - 1);
       samples.push(Int32Array.from(tokens.slice(start, start + request.seqlen)));
+      request.onSample?.();
       provenance.push({ dataset: this.name, split, records: [{ file: `synthetic:${this.name}`, index: sample }], offset: start });
     }
     return { seqlen: request.seqlen, samples, provenance, padId: request.padId ?? request.tokenizer.padId, padding: request.padding ?? 'left', format: 'window' };

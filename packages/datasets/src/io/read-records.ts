@@ -5,12 +5,14 @@
  *
  * JSON lines are streamed with readline, so CRLF endings, blank lines and a
  * leading byte order mark are accepted, and errors carry 1-based line numbers.
+ * Compression: `.gz` (zlib) and `.zst` (fzstd, as The Pile's shards ship).
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { gunzipSync, createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { Decompress, decompress as zstdDecompress } from 'fzstd';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { InputError, throwIfAborted } from '@sculpt/core';
@@ -55,31 +57,65 @@ const EXTENSIONS: Record<string, FileFormat> = {
   '.tokens': 'txt',
 };
 
-/** Returns whether the path is gzip-compressed and the format its extension implies. */
-export function detectFormat(path: string): { gzip: boolean; format: FileFormat | undefined } {
+export type Compression = 'gzip' | 'zstd' | undefined;
+
+/** Returns the compression of a path and the format its inner extension implies. */
+export function detectFormat(path: string): { compression: Compression; format: FileFormat | undefined } {
   const lower = path.toLowerCase();
-  const gzip = lower.endsWith('.gz');
-  const base = gzip ? lower.slice(0, -3) : lower;
+  let compression: Compression;
+  let base = lower;
+  if (lower.endsWith('.gz')) {
+    compression = 'gzip';
+    base = lower.slice(0, -3);
+  } else if (lower.endsWith('.zst')) {
+    compression = 'zstd';
+    base = lower.slice(0, -4);
+  }
   const dot = base.lastIndexOf('.');
-  return { gzip, format: dot >= 0 ? EXTENSIONS[base.slice(dot)] : undefined };
+  return { compression, format: dot >= 0 ? EXTENSIONS[base.slice(dot)] : undefined };
+}
+
+/** A stream transform that decompresses Zstandard data with fzstd. */
+function createZstdDecompressor(): Transform {
+  let decoder: Decompress;
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done) {
+      try {
+        decoder.push(new Uint8Array(0), true);
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  decoder = new Decompress((data) => transform.push(Buffer.from(data)));
+  return transform;
 }
 
 /** Streams the raw records of one file. Throws InputError for a missing, empty or malformed file. */
 export async function* readRecords(path: string, options: ReadOptions = {}): AsyncGenerator<RawRecord> {
-  const { gzip, format: implied } = detectFormat(path);
+  const { compression, format: implied } = detectFormat(path);
   const format = options.format ?? implied;
   if (format === undefined) {
-    throw new InputError(`unknown file type; expected .jsonl, .json, .csv, .tsv, .parquet or .txt (optionally .gz)`, path);
+    throw new InputError(`unknown file type; expected .jsonl, .json, .csv, .tsv, .parquet or .txt (optionally .gz or .zst)`, path);
   }
   await checkNonEmpty(path);
 
   let count = 0;
   const source =
     format === 'jsonl'
-      ? readJsonLines(path, gzip, options.signal)
+      ? readJsonLines(path, compression, options.signal)
       : format === 'parquet'
-        ? readParquet(path, gzip)
-        : readWholeFile(path, gzip, format, options);
+        ? readParquet(path, compression)
+        : readWholeFile(path, compression, format, options);
   for await (const record of source) {
     count++;
     yield record;
@@ -98,9 +134,13 @@ async function checkNonEmpty(path: string): Promise<void> {
   if (size === 0) throw new InputError('the file is empty', path);
 }
 
-async function* readJsonLines(path: string, gzip: boolean, signal: AbortSignal | undefined): AsyncGenerator<RawRecord> {
-  let stream: Readable = createReadStream(path);
-  if (gzip) stream = stream.pipe(createGunzip());
+async function* readJsonLines(path: string, compression: Compression, signal: AbortSignal | undefined): AsyncGenerator<RawRecord> {
+  const file = createReadStream(path);
+  let stream: Readable = file;
+  if (compression === 'gzip') stream = file.pipe(createGunzip());
+  if (compression === 'zstd') stream = file.pipe(createZstdDecompressor());
+  // A decompression error surfaces on the piped stream, where readline reads it.
+  file.on('error', (error) => stream.destroy(error));
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNumber = 0;
   let index = 0;
@@ -125,21 +165,22 @@ async function* readJsonLines(path: string, gzip: boolean, signal: AbortSignal |
   } finally {
     lines.close();
     stream.destroy();
+    file.destroy();
   }
 }
 
-async function readBytes(path: string, gzip: boolean): Promise<Buffer> {
+async function readBytes(path: string, compression: Compression): Promise<Buffer> {
   const bytes = await readFile(path);
-  if (!gzip) return bytes;
+  if (compression === undefined) return bytes;
   try {
-    return gunzipSync(bytes);
+    return compression === 'gzip' ? gunzipSync(bytes) : Buffer.from(zstdDecompress(bytes));
   } catch (error) {
-    throw new InputError(`invalid gzip data: ${(error as Error).message}`, path, { cause: error });
+    throw new InputError(`invalid ${compression} data: ${(error as Error).message}`, path, { cause: error });
   }
 }
 
-async function* readParquet(path: string, gzip: boolean): AsyncGenerator<RawRecord> {
-  const bytes = await readBytes(path, gzip);
+async function* readParquet(path: string, compression: Compression): AsyncGenerator<RawRecord> {
+  const bytes = await readBytes(path, compression);
   const buffer = new Uint8Array(bytes).buffer;
   let rows: Record<string, unknown>[];
   try {
@@ -151,8 +192,8 @@ async function* readParquet(path: string, gzip: boolean): AsyncGenerator<RawReco
   for (let index = 0; index < rows.length; index++) yield { value: rows[index], index };
 }
 
-async function* readWholeFile(path: string, gzip: boolean, format: FileFormat, options: ReadOptions): AsyncGenerator<RawRecord> {
-  let text = (await readBytes(path, gzip)).toString('utf8');
+async function* readWholeFile(path: string, compression: Compression, format: FileFormat, options: ReadOptions): AsyncGenerator<RawRecord> {
+  let text = (await readBytes(path, compression)).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new InputError('the file is empty', path);
 

@@ -10,7 +10,7 @@
  * downstream dataset without the requested format is an error.
  */
 import { UsageError, getLogger } from '@sculpt/core';
-import type { CalibrationDataset, CalibrationFormat, CalibrationRequest, CalibrationSet, Split } from '../types.js';
+import type { CalibrationDataset, CalibrationFormat, CalibrationRequest, CalibrationSet, SampleProvenance, Split } from '../types.js';
 
 const log = getLogger('datasets:mixture');
 
@@ -71,5 +71,42 @@ export async function buildMixture(
     padding: sets[0].padding,
     format: request.format,
     parts,
+  };
+}
+
+/**
+ * Rebuilds a (possibly mixed) calibration set from its provenance. Entries are
+ * replayed by the dataset they name, in their recorded order.
+ */
+export async function replayMixture(datasets: readonly CalibrationDataset[], provenance: readonly SampleProvenance[], request: CalibrationRequest): Promise<CalibrationSet> {
+  const byName = new Map(datasets.map((dataset) => [dataset.name, dataset]));
+  const sets: CalibrationSet[] = [];
+  let start = 0;
+  while (start < provenance.length) {
+    // A run of consecutive entries from the same dataset is replayed in one call.
+    let end = start + 1;
+    while (end < provenance.length && provenance[end].dataset === provenance[start].dataset) end++;
+
+    const name = provenance[start].dataset;
+    const dataset = byName.get(name);
+    if (dataset === undefined) throw new UsageError(`the provenance names dataset "${name}", which was not given; pass it with --dataset`);
+    if (dataset.replay === undefined) throw new UsageError(`dataset "${name}" cannot be replayed from provenance; rebuild it with the same seed instead`);
+    sets.push(await dataset.replay(provenance.slice(start, end), { ...request, format: effectiveFormat(dataset, request.format) }));
+    start = end;
+  }
+  if (sets.length === 0) throw new UsageError('the provenance list is empty; nothing to replay');
+
+  const padded = sets.some((set) => set.attentionMask !== undefined);
+  const attentionMask = padded
+    ? sets.flatMap((set) => set.attentionMask ?? set.samples.map((sample) => new Uint8Array(sample.length).fill(1)))
+    : undefined;
+  return {
+    seqlen: request.seqlen,
+    samples: sets.flatMap((set) => set.samples),
+    ...(attentionMask !== undefined ? { attentionMask } : {}),
+    provenance: [...provenance],
+    padId: sets[0].padId,
+    padding: sets[0].padding,
+    format: request.format,
   };
 }

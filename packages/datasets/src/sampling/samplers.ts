@@ -33,6 +33,7 @@ export interface SamplerOptions {
   split: Split;
   maxAttempts: number;
   signal?: AbortSignal;
+  onSample?: () => void;
 }
 
 export interface BuiltSamples {
@@ -41,9 +42,13 @@ export interface BuiltSamples {
   provenance: SampleProvenance[];
 }
 
-/** Random seqlen windows of single documents longer than seqlen. */
-export function windowSamples(pool: TokenPool, options: SamplerOptions): BuiltSamples {
-  const { nsamples, seqlen, random } = options;
+/**
+ * Draws random windows of single documents. Windows are seqlen tokens long,
+ * or `short.length` tokens left-padded to seqlen when `short` is given.
+ */
+export function windowSamples(pool: TokenPool, options: SamplerOptions, short?: PaddingOptions & { length: number }): BuiltSamples {
+  const { nsamples, random } = options;
+  const seqlen = short?.length ?? options.seqlen;
   if (pool.count === 0) throw new InputError(`${pool.description} has no documents`);
   const samples: Int32Array[] = [];
   const provenance: SampleProvenance[] = [];
@@ -71,9 +76,77 @@ export function windowSamples(pool: TokenPool, options: SamplerOptions): BuiltSa
 
     const start = random.int(0, chosen.tokens.length - seqlen - 1);
     samples.push(chosen.tokens.slice(start, start + seqlen));
+    options.onSample?.();
     provenance.push({ dataset: options.dataset, split: options.split, records: [pool.provenance(chosen.index)], offset: start });
   }
-  return { samples, provenance };
+  if (short === undefined) return { samples, provenance };
+
+  // The reference's C4 --data_seqlen: left-pad every window, whatever the padding side.
+  const padded = samples.map((window) => padTo(window, options.seqlen, { ...short, side: 'left' }));
+  return { samples: padded.map((entry) => entry.ids), attentionMask: padded.map((entry) => entry.mask), provenance };
+}
+
+/**
+ * Pads tokens to seqlen and builds the attention mask: clean mode masks the
+ * pads, faithful mode masks every position whose id equals the pad id, except
+ * when `attendPads` is set (the reference's unmasked C4 --data_seqlen pads).
+ */
+export function padTo(tokens: Int32Array, seqlen: number, padding: PaddingOptions & { attendPads?: boolean }): { ids: Int32Array; mask: Uint8Array } {
+  const ids = new Int32Array(seqlen).fill(padding.padId);
+  const mask = new Uint8Array(seqlen);
+  const start = padding.side === 'left' ? seqlen - tokens.length : 0;
+  ids.set(tokens, start);
+
+  if (padding.mode === 'faithful' && padding.attendPads === true) {
+    mask.fill(1);
+  } else if (padding.mode === 'faithful') {
+    // The reference attends to every position whose id differs from the pad id.
+    for (let i = 0; i < seqlen; i++) mask[i] = ids[i] === padding.padId ? 0 : 1;
+  } else {
+    mask.fill(1, start, start + tokens.length);
+  }
+  return { ids, mask };
+}
+
+/** Concatenates exactly `count` randomly drawn examples per sample and pads them to seqlen; draws that overflow seqlen are redrawn. */
+export function fixedConcatSamples(pool: TokenPool, options: SamplerOptions, count: number, padding: PaddingOptions): BuiltSamples {
+  const { nsamples, seqlen, random } = options;
+  if (pool.count === 0) throw new InputError(`${pool.description} has no examples`);
+  const samples: Int32Array[] = [];
+  const attentionMask: Uint8Array[] = [];
+  const provenance: SampleProvenance[] = [];
+  let shortest = Infinity;
+
+  for (let sample = 0; sample < nsamples; sample++) {
+    throwIfAborted(options.signal);
+    let chosen: number[] | undefined;
+    let length = 0;
+    for (let attempt = 0; attempt < options.maxAttempts && chosen === undefined; attempt++) {
+      const indices = Array.from({ length: count }, () => random.int(0, pool.count - 1));
+      length = indices.reduce((sum, index) => sum + pool.tokens(index).length, 0);
+      shortest = Math.min(shortest, length);
+      if (length <= seqlen) chosen = indices;
+    }
+    if (chosen === undefined) {
+      throw new InputError(
+        `no ${count} examples of ${pool.description} fit in seqlen=${seqlen} tokens after ${options.maxAttempts} draws ` +
+          `(shortest found: ${shortest} tokens); use a larger --seqlen or fewer in-context examples`,
+      );
+    }
+
+    const joined = new Int32Array(length);
+    let at = 0;
+    for (const index of chosen) {
+      joined.set(pool.tokens(index), at);
+      at += pool.tokens(index).length;
+    }
+    const { ids, mask } = padTo(joined, seqlen, padding);
+    samples.push(ids);
+    attentionMask.push(mask);
+    options.onSample?.();
+    provenance.push({ dataset: options.dataset, split: options.split, records: chosen.map((index) => pool.provenance(index)), offset: 0 });
+  }
+  return { samples, attentionMask, provenance };
 }
 
 /** Separately tokenized examples concatenated past seqlen, then a random seqlen window. */
@@ -105,6 +178,7 @@ export function concatSamples(pool: TokenPool, options: SamplerOptions): BuiltSa
     }
     const start = random.int(0, length - seqlen - 1);
     samples.push(joined.slice(start, start + seqlen));
+    options.onSample?.();
     provenance.push({ dataset: options.dataset, split: options.split, records: used.map((index) => pool.provenance(index)), offset: start });
   }
   return { samples, provenance };
@@ -144,19 +218,10 @@ export function paddedSamples(pool: TokenPool, options: SamplerOptions, padding:
       );
     }
 
-    const ids = new Int32Array(seqlen).fill(padding.padId);
-    const mask = new Uint8Array(seqlen);
-    const start = padding.side === 'left' ? seqlen - chosen.tokens.length : 0;
-    ids.set(chosen.tokens, start);
-    if (padding.mode === 'faithful') {
-      // The reference attends to every position whose id differs from the pad id.
-      for (let i = 0; i < seqlen; i++) mask[i] = ids[i] === padding.padId ? 0 : 1;
-    } else {
-      mask.fill(1, start, start + chosen.tokens.length);
-    }
-
+    const { ids, mask } = padTo(chosen.tokens, seqlen, padding);
     samples.push(ids);
     attentionMask.push(mask);
+    options.onSample?.();
     provenance.push({ dataset: options.dataset, split: options.split, records: [pool.provenance(chosen.index)], offset: 0 });
   }
   return { samples, attentionMask, provenance };

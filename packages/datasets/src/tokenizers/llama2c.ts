@@ -45,6 +45,12 @@ export class Llama2cTokenizer implements Tokenizer {
   private readonly scores: Float32Array;
   private readonly idByPiece: Map<string, number>;
   private readonly spaceId: number | undefined;
+  /**
+   * True when no piece has a space after its first byte. Then no merge can
+   * join the symbols on both sides of a space that starts a symbol run, so
+   * text can be merged word by word with the same result and better locality.
+   */
+  private readonly mergesStopAtSpaces: boolean;
 
   private constructor(pieces: string[], scores: Float32Array, maxTokenLength: number, path: string, sha256: string) {
     this.pieces = pieces;
@@ -58,6 +64,7 @@ export class Llama2cTokenizer implements Tokenizer {
       if (!this.idByPiece.has(pieces[id])) this.idByPiece.set(pieces[id], id);
     }
     this.spaceId = this.idByPiece.get(' ');
+    this.mergesStopAtSpaces = pieces.every((piece) => piece.indexOf(' ', 1) < 0);
     this.identity = { kind: 'llama2c', path, sha256, vocabSize: pieces.length, bosId: BOS_ID, eosId: EOS_ID, padId: UNK_ID };
   }
 
@@ -119,9 +126,12 @@ export class Llama2cTokenizer implements Tokenizer {
     if (text.length > 0) {
       // SentencePiece's dummy prefix: run.c starts non-empty text with the " " token, which
       // then takes part in merges like any other symbol (" O" + "nce" -> " Once").
-      const symbols = this.initialSymbols(text);
-      if (this.spaceId !== undefined) symbols.unshift(this.spaceId);
-      for (const id of this.mergePairs(symbols)) ids.push(id);
+      const prefixed = this.spaceId !== undefined ? ` ${text}` : text;
+      // Each segment starts at a space (except possibly the first), see mergesStopAtSpaces.
+      const segments = this.mergesStopAtSpaces ? prefixed.split(/(?= )/) : [prefixed];
+      for (const segment of segments) {
+        for (const id of this.mergePairs(this.initialSymbols(segment))) ids.push(id);
+      }
     }
 
     if (options.eos ?? false) ids.push(EOS_ID);

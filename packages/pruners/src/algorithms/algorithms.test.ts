@@ -7,11 +7,11 @@ import { parseNMPattern, selectAlphaVariant, selectNM, selectPerMatrix, selectPe
 import { sparseGpt } from './sparsegpt.js';
 import { reconstructionError, specInputs, specWeight } from '../../test/spec-vectors.js';
 
-function statistics(columnScale: number[] = []): { hessian: HessianAccumulator; scaler: RowScaler } {
+async function statistics(columnScale: number[] = []): Promise<{ hessian: HessianAccumulator; scaler: RowScaler }> {
   const hessian = new HessianAccumulator(8);
   const scaler = new RowScaler(8);
   for (const input of specInputs(columnScale)) {
-    hessian.addBatch(input);
+    await hessian.addBatch(input);
     scaler.addBatch(input);
   }
   return { hessian, scaler };
@@ -30,7 +30,7 @@ function relativeClose(actual: number, expected: number, tolerance = 1e-6): void
 }
 
 /** W[r, j:] −= W[r,j]/Hj[0,0] · Hj[0,:] with Hj = ((H+λI)[j:, j:])⁻¹, for each pruned (r, j) in column order. */
-function naiveObs(weight: Matrix, hessian: Float64Array, mask: Uint8Array, percdamp = 0.01): number[][] {
+async function naiveObs(weight: Matrix, hessian: Float64Array, mask: Uint8Array, percdamp = 0.01): Promise<number[][]> {
   const n = weight.cols;
   const damped = Float64Array.from(hessian);
   let mean = 0;
@@ -41,7 +41,7 @@ function naiveObs(weight: Matrix, hessian: Float64Array, mask: Uint8Array, percd
     const size = n - j;
     const sub = new Float64Array(size * size);
     for (let a = 0; a < size; a++) for (let b = 0; b < size; b++) sub[a * size + b] = damped[(j + a) * n + j + b];
-    const inverse = invertSpd(sub, size);
+    const inverse = await invertSpd(sub, size);
     for (let r = 0; r < weight.rows; r++) {
       if (!mask[r * n + j]) continue;
       const factor = w[r * n + j] / inverse[0];
@@ -53,8 +53,8 @@ function naiveObs(weight: Matrix, hessian: Float64Array, mask: Uint8Array, percd
 }
 
 describe('activation statistics', () => {
-  it('match the closed-form Hessian and scaler', () => {
-    const { hessian, scaler } = statistics();
+  it('match the closed-form Hessian and scaler', async () => {
+    const { hessian, scaler } = await statistics();
     const h = hessian.values;
     const diagonal = Array.from({ length: 8 }, (_, j) => h[j * 8 + j]);
     expectRowClose(diagonal, [35.95, 30.05, 30.75, 38.05, 30.95, 28.35, 32.35, 35.95]);
@@ -63,12 +63,12 @@ describe('activation statistics', () => {
     expectRowClose(Array.from(scaler.values), [17.975, 15.025, 15.375, 19.025, 15.475, 14.175, 16.175, 17.975]);
   });
 
-  it('Hessian is symmetric and order-independent', () => {
+  it('Hessian is symmetric and order-independent', async () => {
     const forward = new HessianAccumulator(8);
     const backward = new HessianAccumulator(8);
     const inputs = specInputs();
-    inputs.forEach((input) => forward.addBatch(input));
-    [...inputs].reverse().forEach((input) => backward.addBatch(input));
+    for (const input of inputs) await forward.addBatch(input);
+    for (const input of [...inputs].reverse()) await backward.addBatch(input);
     for (let i = 0; i < 8; i++) {
       for (let j = 0; j < 8; j++) {
         expect(forward.values[i * 8 + j]).toBeCloseTo(forward.values[j * 8 + i], 12);
@@ -77,7 +77,7 @@ describe('activation statistics', () => {
     }
   });
 
-  it('token mask leaves padding out', () => {
+  it('token mask leaves padding out', async () => {
     const scaler = new RowScaler(8);
     const [first] = specInputs();
     scaler.addBatch({ ...first, tokenMask: Uint8Array.from([0, 1, 1, 1]) });
@@ -89,17 +89,17 @@ describe('activation statistics', () => {
 });
 
 describe('inverse Cholesky factor', () => {
-  it('matches the spec diagonal of U', () => {
-    const { hessian } = statistics();
+  it('matches the spec diagonal of U', async () => {
+    const { hessian } = await statistics();
     const damped = Float64Array.from(hessian.values);
     for (let j = 0; j < 8; j++) damped[j * 8 + j] += 0.328;
-    const upper = inverseUpperCholesky(damped, 8);
+    const upper = await inverseUpperCholesky(damped, 8);
     const diagonal = Array.from({ length: 8 }, (_, j) => upper[j * 8 + j]);
     // The spec prints six decimals, so compare to half a unit in the last place.
     const expected = [1.244703, 0.280826, 0.244652, 0.212953, 0.248644, 0.236524, 0.189779, 0.166027];
     diagonal.forEach((value, j) => expect(Math.abs(value - expected[j])).toBeLessThanOrEqual(5e-7));
     // UᵀU = (H + λI)⁻¹ and U is upper triangular.
-    const inverse = invertSpd(damped, 8);
+    const inverse = await invertSpd(damped, 8);
     for (let i = 0; i < 8; i++) {
       for (let j = 0; j < 8; j++) {
         if (i > j) expect(upper[i * 8 + j]).toBe(0);
@@ -110,62 +110,62 @@ describe('inverse Cholesky factor', () => {
     }
   });
 
-  it('blocked Cholesky equals unblocked', () => {
+  it('blocked Cholesky equals unblocked', async () => {
     const n = 37;
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = Math.cos(i * j) / (1 + Math.abs(i - j)) + (i === j ? n : 0);
     const blocked = Float64Array.from(a);
     const unblocked = Float64Array.from(a);
-    choleskyLower(blocked, n, undefined, 8);
-    choleskyLower(unblocked, n, undefined, n);
+    await choleskyLower(blocked, n, undefined, 8);
+    await choleskyLower(unblocked, n, undefined, n);
     blocked.forEach((value, i) => expect(value).toBeCloseTo(unblocked[i], 10));
   });
 
-  it('rejects an indefinite matrix', () => {
+  it('rejects an indefinite matrix', async () => {
     const a = Float64Array.from([1, 2, 2, 1]);
-    expect(() => choleskyLower(a, 2)).toThrow(NotPositiveDefiniteError);
+    await expect(choleskyLower(a, 2)).rejects.toThrow(NotPositiveDefiniteError);
   });
 });
 
 describe('Wanda and magnitude masks', () => {
   const weight = specWeight();
 
-  it('Wanda 50% unstructured', () => {
-    const { scaler } = statistics();
+  it('Wanda 50% unstructured', async () => {
+    const { scaler } = await statistics();
     const mask = selectPerRow(wandaScore(weight, scaler.values), 0.5);
     expect(maskToBitStrings(mask)).toEqual(['01100110', '10010011', '11001100', '01100110']);
   });
 
-  it('Wanda and magnitude 2:4 equal Wanda 50%', () => {
-    const { scaler } = statistics();
+  it('Wanda and magnitude 2:4 equal Wanda 50%', async () => {
+    const { scaler } = await statistics();
     const expected = ['01100110', '10010011', '11001100', '01100110'];
     expect(maskToBitStrings(selectNM(wandaScore(weight, scaler.values), parseNMPattern('2:4')))).toEqual(expected);
     expect(maskToBitStrings(selectNM(magnitudeScore(weight), parseNMPattern('2:4')))).toEqual(expected);
   });
 
-  it('α-variant converges to 0.30', () => {
-    const { scaler } = statistics();
+  it('α-variant converges to 0.30', async () => {
+    const { scaler } = await statistics();
     const result = selectAlphaVariant(wandaScore(weight, scaler.values), 0.5);
     expect(result.alpha).toBeCloseTo(0.3, 12);
     expect(result.steps).toBe(2);
     expect(maskToBitStrings(result.mask)).toEqual(['01100110', '10010011', '11001100', '01100110']);
   });
 
-  it('magnitude 50% prunes k+1', () => {
+  it('magnitude 50% prunes k+1', async () => {
     const mask = selectPerMatrix(magnitudeScore(weight), 0.5);
     expect(maskToBitStrings(mask)).toEqual(['01100110', '10010011', '11001101', '01100110']);
     expect(countPruned(mask)).toBe(17);
   });
 
-  it('Wanda follows an outlier input column', () => {
-    const { scaler } = statistics([1, 10]);
+  it('Wanda follows an outlier input column', async () => {
+    const { scaler } = await statistics([1, 10]);
     relativeClose(scaler.values[1], 1502.5);
     const mask = selectPerRow(wandaScore(weight, scaler.values), 0.5);
     expect(maskToBitStrings(mask)).toEqual(['00101110', '10010011', '10001101', '00110110']);
     expect(maskToBitStrings(selectPerMatrix(magnitudeScore(weight), 0.5))).toEqual(['01100110', '10010011', '11001101', '01100110']);
   });
 
-  it('per-row count is exact and N:M groups exact', () => {
+  it('per-row count is exact and N:M groups exact', async () => {
     const scores = magnitudeScore(weight);
     const perRow = selectPerRow(scores, 0.3);
     for (const row of maskToBitStrings(perRow)) expect([...row].filter((bit) => bit === '1')).toHaveLength(2);
@@ -173,14 +173,14 @@ describe('Wanda and magnitude masks', () => {
     for (const row of maskToBitStrings(nm)) expect([...row].filter((bit) => bit === '1')).toHaveLength(4);
   });
 
-  it('N:M rejects bad patterns and shapes', () => {
+  it('N:M rejects bad patterns and shapes', async () => {
     expect(() => parseNMPattern('4:2')).toThrow(/0 < N < M/);
     expect(() => parseNMPattern('two:four')).toThrow(/expected two integers/);
     expect(() => selectNM(magnitudeScore(weight), parseNMPattern('2:3'))).toThrow(/not a multiple of 3/);
   });
 
-  it('RIA score uses row and column sums', () => {
-    const { scaler } = statistics();
+  it('RIA score uses row and column sums', async () => {
+    const { scaler } = await statistics();
     const scores = riaScore(weight, scaler.values);
     const w01 = Math.abs(weight.data[1]);
     let columnSum = 0;
@@ -194,9 +194,9 @@ describe('Wanda and magnitude masks', () => {
 describe('SparseGPT', () => {
   const weight = specWeight();
 
-  it('50% with blocksize 128', () => {
-    const { hessian } = statistics();
-    const result = sparseGpt(weight, hessian.values, { sparsity: 0.5 });
+  it('50% with blocksize 128', async () => {
+    const { hessian } = await statistics();
+    const result = await sparseGpt(weight, hessian.values, { sparsity: 0.5 });
     const rows = toRows(result.weight);
     expect(countPruned(result.mask)).toBe(17);
     relativeClose(result.loss, 716.731862);
@@ -207,9 +207,9 @@ describe('SparseGPT', () => {
     relativeClose(reconstructionError(weight, result.weight), 1381.98, 1e-5);
   });
 
-  it('50% with blocksize 4 chooses per block', () => {
-    const { hessian } = statistics();
-    const result = sparseGpt(weight, hessian.values, { sparsity: 0.5, blockSize: 4 });
+  it('50% with blocksize 4 chooses per block', async () => {
+    const { hessian } = await statistics();
+    const result = await sparseGpt(weight, hessian.values, { sparsity: 0.5, blockSize: 4 });
     const rows = toRows(result.weight);
     expect(countPruned(result.mask)).toBe(18);
     relativeClose(result.loss, 715.557471);
@@ -217,9 +217,9 @@ describe('SparseGPT', () => {
     expectRowClose(rows[3], [0, -2.779516, 0, 3.164559, -4.899293, 0, 0, 9.687248]);
   });
 
-  it('2:4', () => {
-    const { hessian } = statistics();
-    const result = sparseGpt(weight, hessian.values, { sparsity: 0.5, pattern: parseNMPattern('2:4') });
+  it('2:4', async () => {
+    const { hessian } = await statistics();
+    const result = await sparseGpt(weight, hessian.values, { sparsity: 0.5, pattern: parseNMPattern('2:4') });
     const rows = toRows(result.weight);
     relativeClose(result.loss, 508.193599);
     expectRowClose(rows[0], [0, -1.90555, 0, 3.709602, -4.572457, 0, 2.526905, 0]);
@@ -230,12 +230,12 @@ describe('SparseGPT', () => {
     relativeClose(reconstructionError(weight, zeroed), 2790.97, 1e-5);
   });
 
-  it('fixed Wanda mask equals naive OBS for any blocksize', () => {
-    const { hessian, scaler } = statistics();
+  it('fixed Wanda mask equals naive OBS for any blocksize', async () => {
+    const { hessian, scaler } = await statistics();
     const mask = selectPerRow(wandaScore(weight, scaler.values), 0.5);
-    const wide = sparseGpt(weight, hessian.values, { sparsity: 0.5, fixedMask: mask });
-    const narrow = sparseGpt(weight, hessian.values, { sparsity: 0.5, fixedMask: mask, blockSize: 3 });
-    const naive = naiveObs(weight, hessian.values, mask.data);
+    const wide = await sparseGpt(weight, hessian.values, { sparsity: 0.5, fixedMask: mask });
+    const narrow = await sparseGpt(weight, hessian.values, { sparsity: 0.5, fixedMask: mask, blockSize: 3 });
+    const naive = await naiveObs(weight, hessian.values, mask.data);
     const wideRows = toRows(wide.weight);
     expectRowClose(wideRows[0], [-5, 0, 0, 4.386155, -4.330064, 0, 0, 4.580532]);
     expectRowClose(wideRows[3], [5.3, 0, 0, 4.193077, -4.488858, 0, 0, 4.663139]);
@@ -251,35 +251,35 @@ describe('SparseGPT', () => {
     expect(updatedError).toBeLessThanOrEqual(zeroedError);
   });
 
-  it('dead input column is pruned', () => {
-    const { hessian } = statistics();
+  it('dead input column is pruned', async () => {
+    const { hessian } = await statistics();
     const h = Float64Array.from(hessian.values);
     for (let k = 0; k < 8; k++) {
       h[2 * 8 + k] = 0;
       h[k * 8 + 2] = 0;
     }
-    const result = sparseGpt(weight, h, { sparsity: 0.25 });
+    const result = await sparseGpt(weight, h, { sparsity: 0.25 });
     expect(result.deadColumns).toBe(1);
     for (let r = 0; r < 4; r++) expect(result.weight.data[r * 8 + 2]).toBe(0);
   });
 
-  it('falls back to no update when H stays indefinite', () => {
+  it('falls back to no update when H stays indefinite', async () => {
     const h = new Float64Array(64);
     for (let j = 0; j < 8; j++) h[j * 8 + j] = 1;
     h[1] = 5;
     h[8] = 5;
-    const result = sparseGpt(weight, h, { sparsity: 0.5, dampingRetries: [] });
+    const result = await sparseGpt(weight, h, { sparsity: 0.5, dampingRetries: [] });
     expect(result.percdampUsed).toBeNull();
     // With U = I the kept weights are untouched.
     for (let i = 0; i < 32; i++) if (!result.mask.data[i]) expect(result.weight.data[i]).toBe(weight.data[i]);
   });
 
-  it('retries with larger damping', () => {
+  it('retries with larger damping', async () => {
     const h = new Float64Array(64);
     for (let j = 0; j < 8; j++) h[j * 8 + j] = 1;
     h[1] = 1.05;
     h[8] = 1.05;
-    const result = sparseGpt(weight, h, { sparsity: 0.5 });
+    const result = await sparseGpt(weight, h, { sparsity: 0.5 });
     expect(result.percdampUsed).toBeCloseTo(0.1, 12);
   });
 });

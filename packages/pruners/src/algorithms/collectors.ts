@@ -82,7 +82,7 @@ export class HessianAccumulator {
     this.values = new Float64Array(features * features);
   }
 
-  addBatch(input: LayerInput): void {
+  async addBatch(input: LayerInput): Promise<void> {
     checkInput(input, this.features, 'Hessian');
     const { features, tokenMask } = input;
 
@@ -107,6 +107,6 @@ export class HessianAccumulator {
         negXt[j * kept.length + row] = -value;
       }
     });
-    this.gemm.subtractProduct(features, features, kept.length, negXt, 0, kept.length, x, 0, features, this.values, 0, features);
+    await this.gemm.subtractProduct(features, features, kept.length, negXt, 0, kept.length, x, 0, features, this.values, 0, features);
   }
 }

@@ -36,7 +36,7 @@ export interface GemmBackend {
     c: Float64Array,
     cOffset: number,
     ldc: number,
-  ): void;
+  ): void | Promise<void>;
 }
 
 /** Plain f64 triple loop in i-k-j order so the inner loop runs over contiguous memory. */
@@ -61,7 +61,7 @@ export const referenceGemm: GemmBackend = {
  * triangle is zeroed. Right-looking and blocked so the trailing update is a
  * matrix product handed to `gemm`.
  */
-export function choleskyLower(a: Float64Array, n: number, gemm: GemmBackend = referenceGemm, blockSize = 64): void {
+export async function choleskyLower(a: Float64Array, n: number, gemm: GemmBackend = referenceGemm, blockSize = 64): Promise<void> {
   const panelT = new Float64Array(blockSize * n);
 
   for (let k0 = 0; k0 < n; k0 += blockSize) {
@@ -89,7 +89,7 @@ export function choleskyLower(a: Float64Array, n: number, gemm: GemmBackend = re
       for (let p = 0; p < width; p++) {
         for (let i = 0; i < rest; i++) panelT[p * rest + i] = a[(k1 + i) * n + k0 + p];
       }
-      gemm.subtractProduct(rest, rest, width, a, k1 * n + k0, n, panelT, 0, rest, a, k1 * n + k1, n);
+      await gemm.subtractProduct(rest, rest, width, a, k1 * n + k0, n, panelT, 0, rest, a, k1 * n + k1, n);
     }
   }
 
@@ -118,11 +118,11 @@ export function invertLowerTriangular(l: Float64Array, n: number): void {
  * A = R·Rᵀ with R = J·L'·J upper, and U = R⁻¹ = J·L'⁻¹·J. The two routes agree
  * to rounding.
  */
-export function inverseUpperCholesky(a: Float64Array, n: number, gemm: GemmBackend = referenceGemm): Float64Array {
+export async function inverseUpperCholesky(a: Float64Array, n: number, gemm: GemmBackend = referenceGemm): Promise<Float64Array> {
   const reversed = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)];
 
-  choleskyLower(reversed, n, gemm);
+  await choleskyLower(reversed, n, gemm);
   invertLowerTriangular(reversed, n);
 
   const upper = new Float64Array(n * n);
@@ -131,9 +131,9 @@ export function inverseUpperCholesky(a: Float64Array, n: number, gemm: GemmBacke
 }
 
 /** Dense inverse of a symmetric positive-definite matrix (small sizes: tests and naive references). */
-export function invertSpd(a: Float64Array, n: number): Float64Array {
+export async function invertSpd(a: Float64Array, n: number): Promise<Float64Array> {
   const l = Float64Array.from(a);
-  choleskyLower(l, n);
+  await choleskyLower(l, n);
   invertLowerTriangular(l, n);
   const inverse = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

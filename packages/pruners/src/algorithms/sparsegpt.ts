@@ -47,7 +47,7 @@ export interface SparseGptResult {
 const DEFAULT_RETRIES = [10, 100, 1000];
 
 /** Prunes a weight with SparseGPT given its Hessian H = (2/N)·XᵀX (`cols × cols`). */
-export function sparseGpt(weight: Matrix, hessian: Float64Array, options: SparseGptOptions): SparseGptResult {
+export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: SparseGptOptions): Promise<SparseGptResult> {
   const { rows, cols } = weight;
   const blockSize = options.blockSize ?? 128;
   const percdamp = options.percdamp ?? 0.01;
@@ -81,7 +81,7 @@ export function sparseGpt(weight: Matrix, hessian: Float64Array, options: Sparse
   for (let j = 0; j < cols; j++) meanDiagonal += h[j * cols + j];
   meanDiagonal /= cols;
 
-  const { upper, percdampUsed } = factorWithRetries(h, cols, meanDiagonal, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, options.gemm);
+  const { upper, percdampUsed } = await factorWithRetries(h, cols, meanDiagonal, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, options.gemm);
 
   const mask = emptyMask(rows, cols);
   // Err1 of the current block (`rows × width`), written by the column loop and read by the lazy update.
@@ -90,7 +90,7 @@ export function sparseGpt(weight: Matrix, hessian: Float64Array, options: Sparse
   for (let i1 = 0; i1 < cols; i1 += blockSize) {
     const i2 = Math.min(i1 + blockSize, cols);
     loss += pruneBlock(w, rows, cols, upper, i1, i2, mask.data, blockErrors, options, pattern);
-    lazyBatchUpdate(w, rows, cols, upper, i1, i2, blockErrors, options.gemm ?? referenceGemm);
+    await lazyBatchUpdate(w, rows, cols, upper, i1, i2, blockErrors, options.gemm ?? referenceGemm);
   }
 
   return { weight: { rows, cols, data: w }, mask, loss, deadColumns, percdampUsed };
@@ -101,21 +101,21 @@ export function sparseGpt(weight: Matrix, hessian: Float64Array, options: Sparse
  * larger damping; as a last resort returns the identity so the layer is still
  * pruned (without updates) and the run continues.
  */
-function factorWithRetries(
+async function factorWithRetries(
   h: Float64Array,
   n: number,
   meanDiagonal: number,
   percdamp: number,
   retries: readonly number[],
   gemm: GemmBackend | undefined,
-): { upper: Float64Array; percdampUsed: number | null } {
+): Promise<{ upper: Float64Array; percdampUsed: number | null }> {
   const attempts = [percdamp, ...retries.map((factor) => percdamp * factor)];
   for (const fraction of attempts) {
     const damped = Float64Array.from(h);
     const lambda = fraction * meanDiagonal;
     for (let j = 0; j < n; j++) damped[j * n + j] += lambda;
     try {
-      const upper = inverseUpperCholesky(damped, n, gemm);
+      const upper = await inverseUpperCholesky(damped, n, gemm);
       if (fraction !== percdamp) log.warn(`Hessian needed damping ${fraction} instead of ${percdamp} to be positive definite`);
       return { upper, percdampUsed: fraction };
     } catch (error) {
@@ -200,7 +200,7 @@ function pruneBlock(
 }
 
 /** W[:, i2:] −= Err1 · U[i1:i2, i2:]. */
-function lazyBatchUpdate(
+async function lazyBatchUpdate(
   w: Float64Array,
   rows: number,
   cols: number,
@@ -209,10 +209,10 @@ function lazyBatchUpdate(
   i2: number,
   blockErrors: Float64Array,
   gemm: GemmBackend,
-): void {
+): Promise<void> {
   if (i2 >= cols) return;
   const width = i2 - i1;
-  gemm.subtractProduct(rows, cols - i2, width, blockErrors, 0, width, upper, i1 * cols + i2, cols, w, i2, cols);
+  await gemm.subtractProduct(rows, cols - i2, width, blockErrors, 0, width, upper, i1 * cols + i2, cols, w, i2, cols);
 }
 
 /**

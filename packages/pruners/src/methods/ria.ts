@@ -24,12 +24,12 @@ export function createRiaPruner(settings: z.output<typeof options>): Pruner {
   return {
     statistics: settings.reconstruction ? ['rowScaler', 'hessian'] : ['rowScaler'],
     supportsPattern: true,
-    pruneLayer(layer) {
+    async pruneLayer(layer, context) {
       const scores = riaScore(layer.weight, requireStatistic(layer, 'rowScaler'), settings.exponent);
       // TODO: RIA's channel reallocation (column permutation with linear-sum assignment before N:M) is not implemented.
       const mask = selectMask(layer, scores, settings.perOutputRow ? selectPerRow : selectPerMatrix);
       if (!settings.reconstruction) return zeroMasked(layer, mask);
-      const result = sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask });
+      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask, gemm: context.gemm });
       return { weight: result.weight, mask: result.mask, loss: result.loss };
     },
   };

@@ -19,13 +19,13 @@ export function createSparseGptPruner(options: SparseGptPluginOptions = { blockS
   return {
     statistics: ['hessian'],
     supportsPattern: true,
-    pruneLayer(layer) {
-      const result = sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
+    async pruneLayer(layer, context) {
+      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
         sparsity: layer.sparsity,
         pattern: layer.pattern,
         blockSize: options.blockSize,
         percdamp: options.percdamp,
-        gemm,
+        gemm: gemm ?? context.gemm,
       });
       return {
         weight: result.weight,

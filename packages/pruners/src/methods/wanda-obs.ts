@@ -18,13 +18,14 @@ export function createWandaObsPruner(settings: z.output<typeof options>): Pruner
   return {
     statistics: ['rowScaler', 'hessian'],
     supportsPattern: true,
-    pruneLayer(layer) {
+    async pruneLayer(layer, context) {
       const { mask, alpha } = wandaMask(layer, settings.variant);
-      const result = sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
+      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
         sparsity: layer.sparsity,
         fixedMask: mask,
         blockSize: settings.blockSize,
         percdamp: settings.percdamp,
+        gemm: context.gemm,
       });
       return {
         weight: result.weight,

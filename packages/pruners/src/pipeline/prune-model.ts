@@ -22,7 +22,7 @@ import type { GemmBackend } from '../algorithms/linalg.js';
 import { type Matrix } from '../algorithms/matrix.js';
 import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
 import type { NMPattern } from '../algorithms/selectors.js';
-import type { LayerPruneResult, Pruner, SparsitySchedule, StatisticKind } from '../types.js';
+import type { LayerPruneResult, Pruner, PrunerContext, SparsitySchedule, StatisticKind } from '../types.js';
 import type { BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
 import { LayerCollector } from './statistics.js';
 
@@ -120,7 +120,7 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
       for (const name of layerGroups[g]) {
         const layer = linears.get(name)!;
         const layerStarted = performance.now();
-        const result = await pruneOne(pruner, layer, index, collected.get(name)!.result(), blockSparsities[index], pattern, log, options.signal);
+        const result = await pruneOne(pruner, layer, index, collected.get(name)!.result(), blockSparsities[index], pattern, { logger: log, signal: options.signal, gemm: options.gemm });
         timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result });
       }
     }
@@ -210,6 +210,8 @@ async function collectStatistics(
   gemm: GemmBackend | undefined,
 ): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
   const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, gemm)]));
+  // Updates of one collector run in order; an asynchronous gemm must finish one sequence before the next decays H.
+  const chains = new Map<string, Promise<void>>();
   const groups: LayerGroups = [];
   const outputs: BlockState[] = [];
   for (let s = 0; s < states.length; s++) {
@@ -221,8 +223,13 @@ async function collectStatistics(
       onLinearInput: (name, input, rows) => {
         const collector = collectors.get(name);
         if (collector === undefined) return;
-        if (kinds.length > 0) collector.add(input, rows, linears.get(name)!.inFeatures, tokenMask);
-        else collector.sequences += 1;
+        if (kinds.length > 0) {
+          const copy = Float32Array.from(input);
+          const features = linears.get(name)!.inFeatures;
+          chains.set(name, (chains.get(name) ?? Promise.resolve()).then(() => collector.add(copy, rows, features, tokenMask)));
+        } else {
+          collector.sequences += 1;
+        }
         if (s === 0) {
           if (input === lastInput) groups[groups.length - 1].push(name);
           else groups.push([name]);
@@ -232,6 +239,7 @@ async function collectStatistics(
     });
     outputs.push({ ...state, hidden });
   }
+  await Promise.all(chains.values());
   if (states.length === 0) groups.push([...linears.keys()]);
   return { collectors, outputs, groups };
 }
@@ -243,12 +251,11 @@ async function pruneOne(
   statistics: ReturnType<LayerCollector['result']>,
   sparsity: number,
   pattern: NMPattern | undefined,
-  log: Logger,
-  signal: AbortSignal | undefined,
+  context: PrunerContext,
 ): Promise<LayerPruneResult> {
   const weight: Matrix<Float64Array> = { rows: layer.outFeatures, cols: layer.inFeatures, data: Float64Array.from(layer.getWeight()) };
   const name = `layers.${block}.${layer.name}`;
-  const result = await pruner.pruneLayer({ name, block, weight, statistics, sparsity, pattern }, { logger: log, signal });
+  const result = await pruner.pruneLayer({ name, block, weight, statistics, sparsity, pattern }, context);
   checkResult(result, layer, name);
 
   const pruned = Float32Array.from(result.weight.data);

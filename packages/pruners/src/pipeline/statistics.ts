@@ -14,10 +14,10 @@ export class LayerCollector {
     if (kinds.includes('hessian')) this.hessian = new HessianAccumulator(features, gemm);
   }
 
-  add(input: Float32Array, rows: number, features: number, tokenMask: Uint8Array | undefined): void {
+  async add(input: Float32Array, rows: number, features: number, tokenMask: Uint8Array | undefined): Promise<void> {
     const batch = { tokens: rows, features, data: input, tokenMask };
     this.scaler?.addBatch(batch);
-    this.hessian?.addBatch(batch);
+    await this.hessian?.addBatch(batch);
     this.sequences += 1;
     if (tokenMask === undefined) this.tokens += rows;
     else for (const bit of tokenMask) this.tokens += bit;

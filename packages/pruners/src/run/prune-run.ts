@@ -8,6 +8,7 @@ import path from 'node:path';
 import { getLogger, UsageError, writeFileAtomic, type Logger, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel, tokenizerPathForModel, writeCalibrationFile, type CalibrationFormat, type Split, type Tokenizer } from '@sculpt/datasets';
 import { loadModel, type CausalLM } from '@sculpt/runtime-gpu';
+import { createDeviceGemm } from '../algorithms/device-gemm.js';
 import { parseNMPattern } from '../algorithms/selectors.js';
 import type { CalibrationSequence } from '../pipeline/model.js';
 import { pruneModel, type PruneMode, type PruneReport } from '../pipeline/prune-model.js';
@@ -165,6 +166,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       pattern,
       sequences: calibration.sequences,
       mode,
+      gemm: createDeviceGemm(),
       propagateError: options.propagateError,
       trueSequential: options.trueSequential,
       logger: log,

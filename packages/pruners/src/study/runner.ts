@@ -7,7 +7,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { getLogger, ResultsStore, runUnits, UsageError, type Logger, type MetricInput, type ProgressReporter, type Registry } from '@sculpt/core';
+import { configHash, getLogger, ResultsStore, runUnits, UsageError, type Logger, type MetricInput, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel, type CalibrationDataset, type CalibrationFormat } from '@sculpt/datasets';
 import { detectModelFormat } from '@sculpt/runtime-gpu';
 import { runEvalTask } from '../run/eval-run.js';
@@ -77,7 +77,8 @@ function openRun(store: ResultsStore, config: StudyConfig, keys: string[], log: 
     log.info(`resuming study run ${resumable.id}: ${done} of ${keys.length} cells already done`);
     return { runId: resumable.id, finished: false };
   }
-  const existing = store.listRuns({ kind: STUDY_RUN_KIND }).filter((run) => run.config !== undefined && JSON.stringify(run.config) === JSON.stringify(config));
+  const hash = configHash(config);
+  const existing = store.listRuns({ kind: STUDY_RUN_KIND }).filter((run) => run.configHash === hash);
   const running = existing.find((run) => run.status === 'running');
   if (running !== undefined) throw new UsageError(`study run ${running.id} with this configuration is still running (process ${running.pid} on ${running.host})`);
   const finished = existing.find((run) => run.status === 'done');

@@ -188,7 +188,7 @@ function wrapError(op: string, error: unknown): Error {
   return wrapped;
 }
 
-/** The CpuDevice a tensor lives on (kernels registered for 'cpu' receive only these). */
+/** Narrows a Device to CpuDevice; kernels registered for 'cpu' receive only these. */
 export function asCpuDevice(device: Device): CpuDevice {
   return device as CpuDevice;
 }

@@ -13,7 +13,7 @@ export class OrtSessionCache {
 
   constructor(readonly threads: number) {}
 
-  /** The session for `key`, building its graph with `buildModel` on first use. */
+  /** Returns the session for `key`, building its graph with `buildModel` on first use. */
   get(key: string, buildModel: () => Uint8Array): Promise<ort.InferenceSession> {
     let session = this.#sessions.get(key);
     if (session === undefined) {

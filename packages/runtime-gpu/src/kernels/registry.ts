@@ -1,5 +1,5 @@
 /**
- * Kernel registry. A kernel is keyed by name × device kind; `runKernel`
+ * Kernel registry. A kernel is keyed by name × device kind. `runKernel`
  * dispatches on the device of its inputs, so an op written once runs on
  * every device that registered a kernel for it.
  *
@@ -32,7 +32,7 @@ function key(name: string, device: DeviceKind): string {
 export function registerKernel<A extends KernelAttrs>(config: KernelConfig<A>, options: { override?: boolean } = {}): void {
   const id = key(config.name, config.device);
   if (kernels.has(id) && !options.override) {
-    throw new Error(`Kernel '${config.name}' is already registered for device '${config.device}'`);
+    throw new Error(`Kernel '${config.name}' is already registered for device '${config.device}'; pass { override: true } to replace it`);
   }
   kernels.set(id, config as unknown as KernelConfig);
 }
@@ -59,16 +59,18 @@ export function runKernel<A extends KernelAttrs>(
   attrs: A = {} as A,
   options: { device?: Device } = {},
 ): Tensor[] {
+  // Kernels that serve several ops (binary, unary, ...) name the op in `attrs.op`; messages use that name.
+  const label = typeof attrs.op === 'string' ? attrs.op : name;
   const device = options.device ?? inputs[0]?.device;
   if (device === undefined) {
-    throw new DeviceMismatchError(`${name}: no inputs and no device given, so the kernel has nowhere to run`);
+    throw new DeviceMismatchError(`${label}: no inputs and no device given, so the kernel has nowhere to run`);
   }
 
   for (const input of inputs) {
-    input.storage(name); // raises DisposedError with the op name
+    input.storage(label); // raises DisposedError naming the op
     if (input.device !== device) {
       const described = inputs.map((tensor) => tensor.describe()).join(', ');
-      throw new DeviceMismatchError(`${name}: inputs are on different devices (${described}); move them to one device first`);
+      throw new DeviceMismatchError(`${label}: inputs are on different devices (${described}); move them to one device first`);
     }
   }
 

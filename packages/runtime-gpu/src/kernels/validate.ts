@@ -26,7 +26,9 @@ export function assertDTypes(op: string, inputs: readonly Tensor[], allowed: rea
 
 export function assertRank(op: string, tensor: Tensor, minRank: number, maxRank = Infinity): void {
   if (tensor.rank < minRank || tensor.rank > maxRank) {
-    const expected = maxRank === Infinity ? `at least ${minRank}` : minRank === maxRank ? `${minRank}` : `${minRank} to ${maxRank}`;
+    let expected = `${minRank} to ${maxRank}`;
+    if (maxRank === Infinity) expected = `at least ${minRank}`;
+    else if (minRank === maxRank) expected = `${minRank}`;
     throw new ShapeError(`${op}: ${tensor.describe()} has rank ${tensor.rank}; expected rank ${expected}`);
   }
 }

@@ -41,9 +41,8 @@ export function choleskyInverse(l: Tensor): Tensor {
 }
 
 /**
- * The upper factor U with UᵀU = (H + λI)⁻¹, λ = percdamp · mean(diag H):
- * the inverse-Hessian factor SparseGPT's column loop reads. Computed as
- * chol(cholesky_inverse(chol(H + λI)), upper).
+ * Computes the upper factor U with UᵀU = (H + λI)⁻¹, λ = percdamp · mean(diag H),
+ * as chol(cholesky_inverse(chol(H + λI)), upper). SparseGPT's column loop reads this factor.
  */
 export async function inverseHessianFactor(h: Tensor, percdamp = DEFAULT_PERCDAMP): Promise<Tensor> {
   const [u, status] = runKernel('inverseHessianFactor', [h], { percdamp });

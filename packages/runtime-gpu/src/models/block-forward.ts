@@ -1,6 +1,6 @@
 /** The forward pass of one decoder block on the CPU, with a hook on every linear layer's input. */
 import { BLOCK_LAYOUTS, type ModelConfig } from './config.js';
-import { activate, addInPlace, applyRope, attention, cpuLinear, createLayerCache, layerNorm, rmsNorm, ropeInverseFrequencies, type LayerCache, type LinearKernel } from './ops.js';
+import { activate, addInPlace, applyRope, attention, cpuLinear, createLayerCache, layerNorm, rmsNorm, ropeInverseFrequencies, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
 import type { BlockWeights, LinearWeights } from './weights.js';
 
 /**
@@ -19,6 +19,7 @@ export interface BlockForwardOptions {
   cache?: LayerCache;
   onLinearInput?: ModelLinearInputHook;
   linear?: LinearKernel;
+  attention?: AttentionKernel;
 }
 
 /** Runs one block over `rows` rows of hidden states [rows, dim] and returns the new hidden states. */
@@ -51,7 +52,7 @@ export async function forwardBlock(config: ModelConfig, block: BlockWeights, hid
     applyRope(k, rows, config.nKvHeads, options.positions, inverse, config);
   }
   appendToCache(cache, k, v, rows, options.keyMask, config);
-  const attended = attention(q, rows, cache, config);
+  const attended = await (options.attention ?? attention)(q, rows, cache, config);
   addInPlace(x, await run(layout.output, attended));
 
   // MLP.
@@ -101,7 +102,7 @@ function appendToCache(cache: LayerCache, k: Float32Array, v: Float32Array, rows
   const width = config.nKvHeads * config.headDim;
   const capacity = cache.keyMask.length;
   if (cache.length + rows > capacity) {
-    throw new RangeError(`KV cache holds ${capacity} positions; cannot append ${rows} after ${cache.length}`);
+    throw new RangeError(`KV cache is full: capacity ${capacity} positions, ${cache.length} used, ${rows} more requested; create the cache with a larger capacity`);
   }
   cache.keys.set(k, cache.length * width);
   cache.values.set(v, cache.length * width);

@@ -13,9 +13,9 @@
 export type ModelFamily = 'llama' | 'opt' | 'gpt2';
 
 /**
- * Which pairs of a head's channels rotate together under RoPE: `interleaved`
- * rotates (2i, 2i+1) as llama2.c and Meta's original code do, `half` rotates
- * (i, i + headDim/2) as Hugging Face's `rotate_half` does.
+ * Pairing of a head's channels under RoPE. `interleaved` rotates (2i, 2i+1)
+ * as llama2.c and Meta's original code do, and `half` rotates (i, i + headDim/2)
+ * as Hugging Face's `rotate_half` does.
  */
 export type { RopeLayout } from '../nn/reference.js';
 import type { RopeLayout } from '../nn/reference.js';
@@ -43,7 +43,7 @@ export interface ModelConfig {
   nKvHeads: number;
   headDim: number;
   vocabSize: number;
-  /** Longest sequence the position encoding supports. */
+  /** Maximum sequence length the position encoding supports. */
   maxSeqLen: number;
   normEps: number;
   activation: Activation;
@@ -141,7 +141,7 @@ export function linearShapes(config: ModelConfig): Map<string, [number, number]>
   return shapes;
 }
 
-/** Whether a family's norms are LayerNorm (weight and bias) rather than RMSNorm (weight only). */
+/** Returns whether a family's norms are LayerNorm (weight and bias) rather than RMSNorm (weight only). */
 export function usesLayerNorm(family: ModelFamily): boolean {
   return family !== 'llama';
 }

@@ -3,12 +3,12 @@
  * a DecodingModel whose state is one KV cache per sequence.
  */
 import type { DecodingModel } from '@sculpt/core';
-import type { CausalLM } from './model.js';
+import { isDeviceCache, type CausalLM, type ModelCache } from './model.js';
 import type { LayerCache } from './ops.js';
 
 /** KV caches of every sequence in the batch: `rows[r][layer]`. */
 export interface KvState {
-  rows: LayerCache[][];
+  rows: ModelCache[][];
 }
 
 /** Grows a layer cache to hold at least `needed` positions, doubling up to `limit`. */
@@ -26,8 +26,19 @@ function ensureCapacity(cache: LayerCache, needed: number, limit: number, width:
   return { keys, values, keyMask, length: cache.length };
 }
 
-function cloneCache(cache: LayerCache): LayerCache {
-  return { keys: cache.keys.slice(), values: cache.values.slice(), keyMask: cache.keyMask.slice(), length: cache.length };
+async function cloneCache(cache: ModelCache): Promise<ModelCache> {
+  if (!isDeviceCache(cache)) return { keys: cache.keys.slice(), values: cache.values.slice(), keyMask: cache.keyMask.slice(), length: cache.length };
+  // Device caches are copied through the host: beam search forks rarely compared to steps.
+  const device = cache.k.device;
+  const k = device.tensor((await cache.k.read()) as Float32Array, cache.k.shape);
+  const v = device.tensor((await cache.v.read()) as Float32Array, cache.v.shape);
+  return { ...cache, k, v };
+}
+
+function disposeCache(cache: ModelCache): void {
+  if (!isDeviceCache(cache)) return;
+  cache.k.dispose();
+  cache.v.dispose();
 }
 
 /** Adapts a CausalLM to core's DecodingModel; every block stays loaded while decoding. */
@@ -39,11 +50,18 @@ export class CausalLMDecoder implements DecodingModel<KvState> {
   }
 
   /** Appends tokens to one sequence's caches and returns the logits of its last token. */
-  private async advance(caches: LayerCache[], tokens: readonly number[]): Promise<Float32Array> {
+  private async advance(caches: ModelCache[], tokens: readonly number[]): Promise<Float32Array> {
     const { config } = this.model;
     const width = config.nKvHeads * config.headDim;
     const start = caches[0].length;
-    for (let i = 0; i < caches.length; i++) caches[i] = ensureCapacity(caches[i], start + tokens.length, config.maxSeqLen, width);
+    for (let i = 0; i < caches.length; i++) {
+      const cache = caches[i];
+      if (isDeviceCache(cache)) {
+        if (start + tokens.length > cache.capacity) throw new RangeError(`sequence of ${start + tokens.length} tokens exceeds the model's maximum of ${cache.capacity}`);
+      } else {
+        caches[i] = ensureCapacity(cache, start + tokens.length, config.maxSeqLen, width);
+      }
+    }
 
     const positions = Array.from({ length: tokens.length }, (_, t) => start + t);
     let hidden = this.model.embed(tokens, positions);
@@ -56,11 +74,13 @@ export class CausalLMDecoder implements DecodingModel<KvState> {
 
   async start(prompts: readonly (readonly number[])[]): Promise<{ state: KvState; logits: Float32Array[] }> {
     await this.model.loadAll();
-    const rows: LayerCache[][] = [];
+    const rows: ModelCache[][] = [];
     const logits: Float32Array[] = [];
     for (const prompt of prompts) {
       if (prompt.length === 0) throw new RangeError('a prompt must contain at least one token (for example BOS)');
-      const caches = this.model.createCache(Math.min(this.model.config.maxSeqLen, prompt.length + 64));
+      // Device caches cannot grow, so they get the full context up front.
+      const capacity = this.model.device === undefined ? Math.min(this.model.config.maxSeqLen, prompt.length + 64) : this.model.config.maxSeqLen;
+      const caches = this.model.createCache(capacity);
       logits.push(await this.advance(caches, prompt));
       rows.push(caches);
     }
@@ -73,20 +93,24 @@ export class CausalLMDecoder implements DecodingModel<KvState> {
     return logits;
   }
 
-  reorder(state: KvState, indices: readonly number[]): KvState {
+  async reorder(state: KvState, indices: readonly number[]): Promise<KvState> {
     const used = new Set<number>();
-    const rows = indices.map((index) => {
+    const rows: ModelCache[][] = [];
+    for (const index of indices) {
       // The first use of a row takes its caches as they are; repeats get copies.
       if (!used.has(index)) {
         used.add(index);
-        return state.rows[index];
+        rows.push(state.rows[index]);
+      } else {
+        rows.push(await Promise.all(state.rows[index].map(cloneCache)));
       }
-      return state.rows[index].map(cloneCache);
-    });
+    }
+    for (let index = 0; index < state.rows.length; index++) if (!used.has(index)) state.rows[index].forEach(disposeCache);
     return { rows };
   }
 
   dispose(state: KvState): void {
+    for (const row of state.rows) row.forEach(disposeCache);
     state.rows.length = 0;
   }
 }

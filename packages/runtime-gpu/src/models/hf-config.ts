@@ -10,7 +10,7 @@ export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM'
 
 export type HfArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
-/** Which optional biases the checkpoint stores, as the config states them. */
+/** Optional biases the checkpoint stores, as the config declares them. */
 export interface HfBiases {
   /** q, k and v projections. */
   qkv: boolean;

@@ -1,8 +1,9 @@
 export { BLOCK_LAYOUTS, linearShapes, usesLayerNorm, type ModelConfig, type ModelFamily, type BlockLayout, type Activation, type RopeScaling } from './config.js';
 export * from './weights.js';
-export { cpuLinear, createLayerCache, ropeInverseFrequencies, type LayerCache, type LinearKernel } from './ops.js';
+export { attention as cpuAttention, cpuLinear, createLayerCache, ropeInverseFrequencies, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
 export * from './block-forward.js';
 export * from './model.js';
+export { DeviceBlockExecutor } from './device-runner.js';
 export * from './safetensors.js';
 export { float16BitsToNumber, numberToFloat16Bits, bfloat16BitsToNumber, numberToBfloat16Bits } from './half.js';
 export * from './rope-layout.js';
@@ -16,4 +17,4 @@ export { loadModel, detectModelFormat } from './load.js';
 export { CausalLMDecoder, type KvState } from './decoding.js';
 export * from './perplexity.js';
 export { checkOverwrite, writeFolderAtomic } from './save-guard.js';
-export { createOrtLinear, ORT_LINEAR_MIN_WORK } from './ort-linear.js';
+export { createOrtAttention, createOrtLinear, ORT_ATTENTION_MIN_ROWS, ORT_LINEAR_MIN_WORK } from './ort-kernels.js';

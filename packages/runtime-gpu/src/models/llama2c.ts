@@ -1,8 +1,8 @@
 /**
- * llama2.c checkpoints (the legacy format of `run.c`): a header of 7 int32
- * (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; a
- * negative vocab_size means an untied classifier follows the weights), then
- * float32 tensors grouped by kind across layers: token_embedding, rms_att,
+ * llama2.c checkpoints (the legacy format of `run.c`). A header of 7 int32
+ * holds dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and
+ * seq_len, where a negative vocab_size means an untied classifier follows the
+ * weights. Float32 tensors follow, grouped by kind across layers: token_embedding, rms_att,
  * wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, freq_cis_real,
  * freq_cis_imag, and the classifier when untied. RoPE pairs are interleaved
  * and θ is fixed at 10000; the norm epsilon of run.c is 1e-5.
@@ -215,7 +215,7 @@ export async function loadLlama2c(path: string): Promise<CausalLM> {
   }
 }
 
-/** Checks that a model fits the llama2.c format, which knows only the plain Llama block. */
+/** Checks that a model fits the llama2.c format, which stores only the plain Llama block. */
 function checkLlama2cCompatible(config: ModelConfig, blocks: BlockWeights[]): void {
   const problems: string[] = [];
   if (config.family !== 'llama') problems.push(`family ${config.family} is not Llama-style`);

@@ -15,19 +15,22 @@
  *   }
  *   await model.save(outPath);
  *
- * Weights are float32 [out, in] row-major matrices whatever the file stores
- * (GPT-2's Conv1D [in, out], ONNX's pre-transposed MatMul initializers, F16 or
- * BF16); saving converts back to the file's layout and dtype.
+ * Weights are float32 [out, in] row-major matrices whatever the file stores,
+ * including GPT-2's Conv1D [in, out], ONNX's pre-transposed MatMul initializers
+ * and F16 or BF16 data. Saving converts them back to the file's layout and dtype.
  *
  * Residency: block weights are read from the file when first requested and
  * kept until `release(i)`, which drops unmodified blocks, so a calibration pass
  * holds one block at a time. Embedding, final norm and head stay loaded.
  */
-import { getLogger } from '@sculpt/core';
+import { getLogger, InputError } from '@sculpt/core';
+import type { Device } from '../device.js';
+import type { LayerKVCache } from '../nn/modules/block.js';
+import { DeviceBlockExecutor } from './device-runner.js';
 import { forwardBlock, type ModelLinearInputHook } from './block-forward.js';
 import { BLOCK_LAYOUTS, linearShapes, type ModelConfig } from './config.js';
-import { createLayerCache, layerNorm, rmsNorm, type LayerCache, type LinearKernel } from './ops.js';
-import { createOrtLinear } from './ort-linear.js';
+import { createLayerCache, layerNorm, rmsNorm, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
+import { createOrtAttention, createOrtLinear } from './ort-kernels.js';
 import { blockTensors, findNonFinite, type BlockWeights, type LinearWeights, type TopWeights } from './weights.js';
 
 const log = getLogger('runtime-gpu:models');
@@ -39,7 +42,7 @@ export interface SaveOptions {
   force?: boolean;
 }
 
-/** Where a model's block weights come from and how to write the model back in its own format. */
+/** Origin of a model's block weights, and the writer for the model's own format. */
 export interface ModelSource {
   format: ModelFormat;
   /** Path the model was loaded from. */
@@ -71,11 +74,22 @@ export interface DecoderBlock {
   linearLayers(): ModelLinearLayer[];
 }
 
+/** KV cache of one block: host arrays, or device tensors when the model runs on a device. */
+export type ModelCache = LayerCache | LayerKVCache;
+
+/** Returns whether a cache lives on a device (nn's LayerKVCache) rather than in host arrays. */
+export function isDeviceCache(cache: ModelCache): cache is LayerKVCache {
+  return 'capacity' in cache;
+}
+
 export class CausalLM {
   private readonly loaded = new Map<number, BlockWeights>();
+  private executor: DeviceBlockExecutor | undefined;
   private readonly modified = new Set<number>();
   /** Matrix-product kernel used by every forward pass; swap in a device kernel here. */
-  linear: LinearKernel = sharedOrtLinear();
+  linear: LinearKernel = sharedOrtKernels().linear;
+  /** Attention kernel of the host path. */
+  attention: AttentionKernel = sharedOrtKernels().attention;
 
   constructor(
     readonly config: ModelConfig,
@@ -107,12 +121,27 @@ export class CausalLM {
     return weights;
   }
 
-  /** Drops block i from memory unless its weights were changed. */
+  /** Drops block i from memory (and its device copy) unless its weights were changed. */
   release(index: number): void {
+    this.executor?.release(index);
     if (!this.modified.has(index)) this.loaded.delete(index);
   }
 
-  /** Whether block i holds weights that differ from the file. */
+  /**
+   * Runs forward passes and generation on `device` from now on, uploading each
+   * block when it first runs. Calls with linear-input hooks stay on the host.
+   */
+  useDevice(device: Device): void {
+    this.executor?.dispose();
+    this.executor = new DeviceBlockExecutor(device, this.config);
+  }
+
+  /** The device blocks run on, or undefined for the host path. */
+  get device(): Device | undefined {
+    return this.executor?.device;
+  }
+
+  /** Returns whether block i has weights that differ from the file. */
   isModified(index: number): boolean {
     return this.modified.has(index);
   }
@@ -136,6 +165,7 @@ export class CausalLM {
           }
           layer.weight = weight;
           this.modified.add(index);
+          this.executor?.release(index);
         },
       };
     });
@@ -171,9 +201,17 @@ export class CausalLM {
   }
 
   /** Runs block i; see `forwardBlock` for the options. */
-  async runBlock(index: number, hidden: Float32Array, rows: number, positions: ArrayLike<number>, options: { keyMask?: Uint8Array; cache?: LayerCache; onLinearInput?: ModelLinearInputHook } = {}): Promise<Float32Array> {
+  async runBlock(index: number, hidden: Float32Array, rows: number, positions: ArrayLike<number>, options: { keyMask?: Uint8Array; cache?: ModelCache; onLinearInput?: ModelLinearInputHook } = {}): Promise<Float32Array> {
     const weights = await this.blockWeights(index);
-    return forwardBlock(this.config, weights, hidden, rows, { positions, linear: this.linear, ...options });
+    const { cache, ...rest } = options;
+    if (cache !== undefined && isDeviceCache(cache)) {
+      if (this.executor === undefined) throw new Error('a device KV cache was passed but the model runs on the host; create caches with model.createCache');
+      return this.executor.run(index, weights, hidden, rows, positions, options.keyMask, cache);
+    }
+    if (this.executor !== undefined && cache === undefined && options.onLinearInput === undefined) {
+      return this.executor.run(index, weights, hidden, rows, positions, options.keyMask, undefined);
+    }
+    return forwardBlock(this.config, weights, hidden, rows, { positions, linear: this.linear, attention: this.attention, ...rest, cache });
   }
 
   /** Full forward pass of one sequence; returns logits [tokens.length, vocab]. */
@@ -193,8 +231,10 @@ export class CausalLM {
     return blocks;
   }
 
-  /** Creates an empty KV cache for every block, holding up to `capacity` positions. */
-  createCache(capacity: number): LayerCache[] {
+  /** Creates an empty KV cache for every block, holding up to `capacity` positions, on the model's device when it has one. */
+  createCache(capacity: number): ModelCache[] {
+    const executor = this.executor;
+    if (executor !== undefined) return Array.from({ length: this.config.nLayers }, () => executor.createCache(capacity));
     return Array.from({ length: this.config.nLayers }, () => createLayerCache(this.config, capacity));
   }
 
@@ -204,16 +244,18 @@ export class CausalLM {
   }
 
   async close(): Promise<void> {
+    this.executor?.dispose();
+    this.executor = undefined;
     await this.source.close?.();
   }
 }
 
-let ortLinear: LinearKernel | undefined;
+let ortKernels: { linear: LinearKernel; attention: AttentionKernel } | undefined;
 
-/** One onnxruntime-backed kernel per process: its sessions are compiled once and shared by every model. */
-function sharedOrtLinear(): LinearKernel {
-  ortLinear ??= createOrtLinear();
-  return ortLinear;
+/** Returns the process-wide onnxruntime-backed kernels, whose sessions are compiled once and shared by every model. */
+function sharedOrtKernels(): { linear: LinearKernel; attention: AttentionKernel } {
+  ortKernels ??= { linear: createOrtLinear(), attention: createOrtAttention() };
+  return ortKernels;
 }
 
 /** Hidden states entering a block for one calibration sample. */
@@ -278,14 +320,21 @@ export class BlockRunner {
 export function checkBlockShapes(config: ModelConfig, block: BlockWeights, index: number, file: string): void {
   for (const [name, [out, inFeatures]] of linearShapes(config)) {
     const layer = block.linears.get(name);
-    if (layer === undefined) throw new Error(`${file}: block ${index} is missing linear layer ${name}`);
+    if (layer === undefined) throw new InputError(`block ${index} is missing linear layer ${name}`, file);
     if (layer.outFeatures !== out || layer.inFeatures !== inFeatures || layer.weight.length !== out * inFeatures) {
-      throw new Error(`${file}: block ${index} ${name} is ${layer.outFeatures}×${layer.inFeatures}; the config implies ${out}×${inFeatures}`);
+      throw new InputError(`block ${index} ${name} is ${layer.outFeatures}×${layer.inFeatures}; the config implies ${out}×${inFeatures}`, file);
+    }
+  }
+  const layout = BLOCK_LAYOUTS[config.family];
+  for (const name of [layout.attentionNorm, layout.mlpNorm]) {
+    const norm = block.norms.get(name);
+    if (norm === undefined || norm.weight.length !== config.dim) {
+      throw new InputError(`block ${index} norm ${name} has ${norm?.weight.length ?? 0} weights; the config implies ${config.dim}`, file);
     }
   }
 }
 
-/** Logs a warning naming each tensor that holds NaN or infinity. */
+/** Logs a warning naming each tensor that contains NaN or infinity. */
 export function warnNonFinite(named: Iterable<[string, Float32Array | undefined]>, where: string, file: string): string[] {
   const bad = findNonFinite(named);
   if (bad.length > 0) {

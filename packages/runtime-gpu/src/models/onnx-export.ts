@@ -4,10 +4,10 @@
  * `logits` float32 [batch, sequence, vocab], no KV cache (the "no past" form
  * of optimum exports).
  *
- * Naming follows the TorchScript exporter regime so the importer in
- * `onnx-model.ts` (and other tools that map weights by node names) find every
- * linear layer: a linear layer is a MatMul node named
- * `/model/layers.{i}/self_attn/q_proj/MatMul` whose weight is an anonymous
+ * Naming follows the TorchScript exporter regime, so the importer in
+ * `onnx-model.ts` and other tools that map weights by node names find every
+ * linear layer. A linear layer is a MatMul node named
+ * `/model/layers.{i}/self_attn/q_proj/MatMul`, and its weight is an anonymous
  * initializer `onnx::MatMul_{n}` stored pre-transposed as [in, out]. Norms,
  * embeddings and biases are initializers named as in the Hugging Face
  * checkpoint. Interleaved-RoPE models (llama2.c) are exported in the
@@ -38,7 +38,14 @@ export function onnxBlockScope(config: ModelConfig, index: number): string {
 
 /** Prefix of Hugging Face parameter names inside exported graphs. */
 export function onnxParameterPrefix(config: ModelConfig): string {
-  return config.family === 'llama' ? 'model.' : config.family === 'opt' ? 'model.decoder.' : 'transformer.';
+  switch (config.family) {
+    case 'llama':
+      return 'model.';
+    case 'opt':
+      return 'model.decoder.';
+    case 'gpt2':
+      return 'transformer.';
+  }
 }
 
 /** Above this many weight bytes the export writes an external data file (protobuf messages are limited to 2 GB). */
@@ -80,7 +87,7 @@ class OnnxGraphWriter {
     return this.node(scope, opType, inputs, attributes)[0];
   }
 
-  /** A linear layer: MatMul on an [in, out] initializer, then Add of the bias initializer when present. */
+  /** Adds a linear layer: MatMul on an [in, out] initializer, then Add of the bias initializer when present. */
   linear(scope: string, x: string, layer: LinearWeights, biasName: string): string {
     const weightName = `onnx::MatMul_${this.matmulCounter++}`;
     this.floatTensor(weightName, [layer.inFeatures, layer.outFeatures], transposeMatrix(layer.weight, layer.outFeatures, layer.inFeatures));
@@ -161,7 +168,8 @@ export async function buildOnnxModel(model: CausalLM): Promise<OnnxModel> {
     hidden = writeBlock(g, config, i, block, hidden, mask, cos, sin, paramName);
   }
 
-  const finalScope = config.family === 'llama' ? '/model/norm' : config.family === 'opt' ? '/model/decoder/final_layer_norm' : '/transformer/ln_f';
+  const finalScopes = { llama: '/model/norm', opt: '/model/decoder/final_layer_norm', gpt2: '/transformer/ln_f' };
+  const finalScope = finalScopes[config.family];
   hidden = writeNorm(g, config, finalScope, hidden, top.finalNorm.weight, top.finalNorm.bias, paramName({ kind: 'finalNormWeight' }), paramName({ kind: 'finalNormBias' }));
   const logits = g.linear('/lm_head', hidden, { outFeatures: config.vocabSize, inFeatures: config.dim, weight: top.head, bias: top.headBias }, 'lm_head.bias');
   g.nodes.push({ name: '/lm_head/Identity', op_type: 'Identity', input: [logits], output: ['logits'] });
@@ -170,7 +178,7 @@ export async function buildOnnxModel(model: CausalLM): Promise<OnnxModel> {
     ir_version: ONNX_IR_VERSION,
     producer_name: 'sculpt-runtime-gpu',
     opset_import: [{ domain: '', version: 17 }],
-    // The graph always uses the half-split RoPE layout (see exportBlockWeights), so the stored config says so.
+    // The graph always uses the half-split RoPE layout (see exportBlockWeights), so the stored config records that layout.
     metadata_props: [{ key: 'sculpt.config', value: JSON.stringify({ ...config, ropeLayout: 'half' }) }],
     graph: {
       name: `${config.architecture} decoder`,

@@ -6,9 +6,9 @@
  * Design choice: the weights are mapped onto the runtime's own block
  * implementation rather than running the graph in onnxruntime with linear
  * inputs added as graph outputs. The layer-by-layer loop must feed pruned
- * weights of block i back before computing block i+1's inputs; with the graph
+ * weights of block i back before computing block i+1's inputs. With the graph
  * in onnxruntime that means rewriting initializers and rebuilding a session
- * per block, and a session cannot run one block in isolation. onnxruntime
+ * per block, because a session cannot run one block in isolation. onnxruntime
  * stays the oracle: `OnnxLogitsSession` runs the whole (pruned) graph for
  * logits and perplexity.
  *

@@ -117,6 +117,7 @@ export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
     for (let i = 0; i < half; i++) inverse[i] /= scaling.factor;
   } else if (scaling?.type === 'llama3') {
     // Llama 3.1: long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
+    // NOTE: no test compares this branch with reference logits of a Llama 3.1 checkpoint.
     const low = scaling.lowFreqFactor ?? 1;
     const high = scaling.highFreqFactor ?? 4;
     const original = scaling.originalMaxPositionEmbeddings ?? 8192;
@@ -158,6 +159,9 @@ export function applyRope(x: Float32Array, rows: number, heads: number, position
   }
 }
 
+/** Computes attention for rows appended to a cache; see `attention` for the masking rules. */
+export type AttentionKernel = (q: Float32Array, rows: number, cache: LayerCache, config: ModelConfig) => Float32Array | Promise<Float32Array>;
+
 /** Key/value rows of one block seen so far in one sequence (the KV cache of one layer). */
 export interface LayerCache {
   keys: Float32Array;
@@ -180,10 +184,10 @@ export function createLayerCache(config: ModelConfig, capacity: number): LayerCa
 
 /**
  * Causal scaled-dot-product attention with grouped KV heads. `q` is [rows,
- * nHeads·headDim] for the rows appended after the cache's existing positions;
- * their keys and values have already been written into the cache. Query row r
- * sees cached key j when j ≤ its position, j is inside the sliding window, and
- * key j is not padding (a query always sees itself, so no row is empty).
+ * nHeads·headDim] for the rows appended after the cache's existing positions,
+ * whose keys and values are already in the cache. Query row r attends to
+ * cached key j when j ≤ its position, j is inside the sliding window, and key
+ * j is not padding. A query always attends to itself, so no row is empty.
  */
 export function attention(q: Float32Array, rows: number, cache: LayerCache, config: ModelConfig): Float32Array {
   const { nHeads, nKvHeads, headDim, slidingWindow } = config;
@@ -193,35 +197,39 @@ export function attention(q: Float32Array, rows: number, cache: LayerCache, conf
   const first = cache.length - rows;
   const out = new Float32Array(rows * nHeads * headDim);
   const scores = new Float64Array(cache.length);
+  const accumulator = new Float64Array(headDim);
+  const { keys, values, keyMask } = cache;
 
   for (let r = 0; r < rows; r++) {
     const self = first + r;
     const start = slidingWindow === undefined ? 0 : Math.max(0, self - slidingWindow + 1);
     for (let h = 0; h < nHeads; h++) {
       const qOffset = (r * nHeads + h) * headDim;
-      const kvHead = Math.floor(h / groupSize);
+      const kvOffset = Math.floor(h / groupSize) * headDim;
       let max = -Infinity;
       for (let j = start; j <= self; j++) {
-        if (j !== self && cache.keyMask[j] === 0) {
+        if (j !== self && keyMask[j] === 0) {
           scores[j] = -Infinity;
           continue;
         }
-        const kOffset = j * kvWidth + kvHead * headDim;
+        const kOffset = j * kvWidth + kvOffset;
         let dot = 0;
-        for (let d = 0; d < headDim; d++) dot += q[qOffset + d] * cache.keys[kOffset + d];
+        for (let d = 0; d < headDim; d++) dot += q[qOffset + d] * keys[kOffset + d];
         scores[j] = dot * scale;
         if (scores[j] > max) max = scores[j];
       }
+
+      // Weighted sum of value rows, visiting each row contiguously.
+      accumulator.fill(0);
       let total = 0;
       for (let j = start; j <= self; j++) {
-        scores[j] = Math.exp(scores[j] - max);
-        total += scores[j];
+        const weight = Math.exp(scores[j] - max);
+        if (weight === 0) continue;
+        total += weight;
+        const vOffset = j * kvWidth + kvOffset;
+        for (let d = 0; d < headDim; d++) accumulator[d] += weight * values[vOffset + d];
       }
-      for (let d = 0; d < headDim; d++) {
-        let sum = 0;
-        for (let j = start; j <= self; j++) sum += scores[j] * cache.values[j * kvWidth + kvHead * headDim + d];
-        out[qOffset + d] = sum / total;
-      }
+      for (let d = 0; d < headDim; d++) out[qOffset + d] = accumulator[d] / total;
     }
   }
   return out;

@@ -3,7 +3,7 @@
  *
  * Layout: an 8-byte little-endian u64 header length N, an N-byte UTF-8 JSON
  * header `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}`,
- * then the data section; offsets are relative to the start of the data section.
+ * then the data section. Offsets are relative to the start of the data section.
  *
  * The reader validates the header the way hardened readers do (length bound,
  * JSON shape, offsets in bounds and non-overlapping, byte length equal to

@@ -11,12 +11,12 @@ import { ShapeError, DTypeError } from '../errors.js';
 import type { ActivationName, RopeLayout } from './reference.js';
 import { finishRecord, runRecorded } from './record.js';
 
-function expectRank(op: string, tensor: Tensor, rank: number, what: string): void {
-  if (tensor.rank !== rank) throw new ShapeError(`${op}: ${what} must have rank ${rank}, got ${tensor.describe()}`);
+function expectRank(op: string, tensor: Tensor, rank: number, role: string): void {
+  if (tensor.rank !== rank) throw new ShapeError(`${op}: ${role} must have rank ${rank}, got ${tensor.describe()}`);
 }
 
-function expectDType(op: string, tensor: Tensor, dtype: string, what: string): void {
-  if (tensor.dtype !== dtype) throw new DTypeError(`${op}: ${what} must be ${dtype}, got ${tensor.describe()}`);
+function expectDType(op: string, tensor: Tensor, dtype: string, role: string): void {
+  if (tensor.dtype !== dtype) throw new DTypeError(`${op}: ${role} must be ${dtype}, got ${tensor.describe()}`);
 }
 
 /** Rows of `table` [vocab, dim] picked by `ids` (i32 [tokens]) → [tokens, dim]. */
@@ -54,10 +54,21 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   return runRecorded('nn.rmsNorm', [x, weight], { eps }, 1)[0];
 }
 
-/** Fused residual add and RMSNorm: returns [x + residual, rmsNorm(x + residual)]. */
+/** Computes the residual add and RMSNorm in one kernel: returns [x + residual, rmsNorm(x + residual)]. */
 export function addRmsNorm(x: Tensor, residual: Tensor, weight: Tensor, eps: number): [Tensor, Tensor] {
-  const sum = add(x, residual);
-  return [sum, rmsNorm(sum, weight, eps)];
+  expectRank('addRmsNorm', x, 2, 'x');
+  if (x.shape.join() !== residual.shape.join()) throw new ShapeError(`addRmsNorm: x ${x.describe()} and residual ${residual.describe()} differ in shape`);
+  const [sum, y] = runRecorded('nn.addRmsNorm', [x, residual, weight], { eps }, 2);
+  return [sum, y];
+}
+
+/** Computes the residual add and LayerNorm in one kernel: returns [x + residual, layerNorm(x + residual)]. */
+export function addLayerNorm(x: Tensor, residual: Tensor, weight: Tensor, bias: Tensor | null, eps: number): [Tensor, Tensor] {
+  expectRank('addLayerNorm', x, 2, 'x');
+  if (x.shape.join() !== residual.shape.join()) throw new ShapeError(`addLayerNorm: x ${x.describe()} and residual ${residual.describe()} differ in shape`);
+  const inputs = bias ? [x, residual, weight, bias] : [x, residual, weight];
+  const [sum, y] = runRecorded('nn.addLayerNorm', inputs, { eps }, 2);
+  return [sum, y];
 }
 
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps: number): Tensor {

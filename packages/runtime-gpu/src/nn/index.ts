@@ -15,9 +15,11 @@ export { IGNORE_INDEX, type AttentionOptions, type RopeConfig } from './function
 export { Tape, activeTape, noGrad, recordTape } from './autograd/tape.js';
 export { registerGradient, getGradient, listGradients, type GradientFunction, type TapeNode } from './autograd/registry.js';
 export { AdamW, type AdamWOptions, type ParameterGroup } from './optim/adamw.js';
+export { DynamicLossScaler, type LossScalerOptions } from './optim/loss-scaler.js';
 export * from './modules/config.js';
 export * from './modules/block.js';
 export * from './modules/language-model.js';
 export { ParameterStore } from './modules/parameters.js';
 export * as nnReference from './reference.js';
+export { setCpuAttentionStrategy, type CpuAttentionStrategy } from './cpu/kernels.js';
 export type { ActivationName, RopeLayout, AttentionShape } from './reference.js';

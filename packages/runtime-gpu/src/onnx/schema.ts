@@ -1,10 +1,10 @@
 /**
  * Loads the ONNX schema into protobufjs and provides typed decode/encode.
  *
- * Decoding keeps unknown fields (so files written by a newer ONNX round-trip),
- * int64 values decode as `Long`, and `raw_data` is copied before it is viewed
- * as a typed array, because protobufjs returns a zero-copy view whose byte
- * offset is often not aligned to the element size.
+ * Decoding keeps unknown fields, so files written by a newer ONNX round-trip.
+ * int64 values decode as `Long`. `raw_data` is copied before it is viewed as a
+ * typed array, because protobufjs returns a zero-copy view whose byte offset
+ * is often not aligned to the element size.
  */
 import Long from 'long';
 import protobuf from 'protobufjs';

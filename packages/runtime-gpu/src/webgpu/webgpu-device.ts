@@ -40,13 +40,18 @@ const REQUESTED_LIMITS = [
 ] as const;
 
 export interface WebGpuOptions {
-  /** Flags for Dawn's `create()`, e.g. `['adapter=llvmpipe']` or `['enable-dawn-features=disable_robustness']`. */
+  /**
+   * Flags for Dawn's `create()`, e.g. `['adapter=llvmpipe']`. They apply when
+   * the process-wide Dawn instance is created, so they are ignored while a device exists.
+   */
   flags?: string[];
   /**
    * Lower limits to plan with than the adapter's (never higher): kernels then
    * split work as they would on a smaller GPU. Used by tests of chunking and
    * dispatch folding.
    */
+  /** Optional features not to enable even when the adapter has them (e.g. `['subgroups']`, to run the fallback kernels). */
+  withoutFeatures?: string[];
   planningLimits?: Partial<Pick<DeviceLimits, 'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension'>>;
 }
 
@@ -133,9 +138,16 @@ function reportAdapter(adapter: GPUAdapter): AdapterReport {
 let liveDevices = 0;
 
 export async function createWebGpuDevice(options: WebGpuOptions = {}): Promise<WebGpuDevice> {
-  const adapter = await requestAdapter(options);
+  let adapter: GPUAdapter;
+  try {
+    adapter = await requestAdapter(options);
+  } catch (error) {
+    // Drop the instance, so a later call can retry (possibly with other flags) and the process can exit.
+    if (liveDevices === 0) releaseGpuInstance();
+    throw error;
+  }
   const report = reportAdapter(adapter);
-  const features = OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature));
+  const features = OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature) && !options.withoutFeatures?.includes(feature));
   const requiredLimits: Record<string, number> = {};
   for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
 
@@ -372,7 +384,9 @@ export class WebGpuDevice implements Device {
       this.#raiseRecordedError('read');
       const bytes = staging.getMappedRange(0, size).slice(0, storage.byteLength);
       staging.unmap();
-      return tensor.dtype === 'f16' ? new Uint16Array(bytes) : tensor.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+      if (tensor.dtype === 'f16') return new Uint16Array(bytes);
+      if (tensor.dtype === 'i32') return new Int32Array(bytes);
+      return new Float32Array(bytes);
     } catch (error) {
       this.#raiseRecordedError('read');
       throw error;
@@ -444,7 +458,7 @@ function copyPadded(bytes: Uint8Array): Uint8Array {
   return padded;
 }
 
-/** The WebGpuDevice a tensor lives on (kernels registered for 'webgpu' receive only these). */
+/** Narrows a Device to WebGpuDevice; kernels registered for 'webgpu' receive only these. */
 export function asWebGpuDevice(device: Device): WebGpuDevice {
   return device as WebGpuDevice;
 }

@@ -1,7 +1,7 @@
 /**
- * Seeded random corruption of every format: each corrupted copy must either
+ * Seeded random corruption of every format. Each corrupted copy must either
  * load (and then run a forward pass) or fail with an InputError that names
- * the file; never another exception, a crash or a hang.
+ * the file. Any other exception, a crash or a hang fails the test.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -67,7 +67,7 @@ export async function writeSafetensorsByHand(path: string, tensors: NamedTensors
   await writeFile(path, out);
 }
 
-/** Float32-rounded normal values, so the float64 reference sees exactly what the file stores. */
+/** Float32-rounded normal values, so the float64 reference uses exactly the values the file stores. */
 function randomValues(random: Random, count: number, std: number, mean = 0): Float64Array {
   const values = new Float64Array(count);
   for (let i = 0; i < count; i++) values[i] = Math.fround(mean + std * random.normal());
@@ -228,12 +228,15 @@ export function referenceLogits(family: TinyFamily, model: TinyModel, tokens: nu
       const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / row.length;
       return row.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * w[i] + b[i]);
     });
+  // Mistral's sliding window: position i sees keys j with i − j < window.
+  const window = model.config.architectures !== undefined && (model.config.architectures as string[])[0] === 'MistralForCausalLM' ? (c.sliding_window ?? Infinity) : Infinity;
   const attend = (q: number[][], k: number[][], v: number[][]) =>
     q.map((_, i) => {
       const out = new Array(heads * hd).fill(0);
       for (let h = 0; h < heads; h++) {
         const kh = Math.floor(h / (heads / kvHeads));
         const scores = Array.from({ length: i + 1 }, (_, j) => {
+          if (i - j >= window) return -Infinity;
           let s = 0;
           for (let d = 0; d < hd; d++) s += q[i][h * hd + d] * k[j][kh * hd + d];
           return s / Math.sqrt(hd);
@@ -284,12 +287,14 @@ export function referenceLogits(family: TinyFamily, model: TinyModel, tokens: nu
 
   // Llama / Qwen2 with Hugging Face's rotate_half RoPE.
   const theta = c.rope_theta;
+  // Linear rope_scaling divides every position by the factor.
+  const factor = (model.config.rope_scaling as { factor?: number } | undefined)?.factor ?? 1;
   const rope = (m: number[][], count: number) =>
     m.map((row, p) => {
       const out = row.slice();
       for (let h = 0; h < count; h++) {
         for (let i = 0; i < hd / 2; i++) {
-          const angle = p / theta ** ((2 * i) / hd);
+          const angle = p / factor / theta ** ((2 * i) / hd);
           const a = row[h * hd + i];
           const b = row[h * hd + i + hd / 2];
           out[h * hd + i] = a * Math.cos(angle) - b * Math.sin(angle);

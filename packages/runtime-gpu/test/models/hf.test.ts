@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLogLevel, InputError, setLogLevel, setLogSink, type LogRecord } from '@sculpt/core';
-import { BlockRunner, convertToHf, encodeFloat, loadHf, loadLlama2c, SafetensorsFile, writeSafetensors, type SafetensorsTensorData } from '../../src/models/index.js';
+import { BlockRunner, convertToHf, encodeFloat, exportOnnx, loadHf, loadLlama2c, loadOnnx, saveLlama2c, SafetensorsFile, writeSafetensors, type SafetensorsTensorData } from '../../src/models/index.js';
 import { maxRelativeError, referenceLogits, storiesModel, tinyHfModel, writeTinyHfModel, type TinyFamily } from './fixtures.js';
 
 let folder: string;
@@ -71,6 +71,24 @@ describe.each(['llama', 'qwen2', 'opt', 'gpt2'] as TinyFamily[])('%s checkpoint'
   });
 });
 
+describe('Llama config variants', () => {
+  it.each([
+    ['linear rope_scaling', { rope_scaling: { rope_type: 'linear', factor: 2.5 } }],
+    ['Mistral sliding window', { architectures: ['MistralForCausalLM'], sliding_window: 3 }],
+  ])('%s matches reference', async (name, overrides) => {
+    const tiny = tinyHfModel('llama', 12);
+    const variant = { ...tiny, config: { ...tiny.config, ...overrides } };
+    const path = join(folder, `variant-${name.replace(/ /g, '-')}`);
+    await writeTinyHfModel(path, variant);
+    const model = await loadHf(path);
+    const reference = referenceLogits('llama', variant, tokens);
+    expect(maxRelativeError(await model.forward(tokens), reference)).toBeLessThan(1e-5);
+    // The variant must change the logits, or the comparison above proves nothing.
+    expect(maxRelativeError(reference, referenceLogits('llama', tiny, tokens))).toBeGreaterThan(1e-3);
+    await model.close();
+  });
+});
+
 describe('Hugging Face conversion', () => {
   it('llama2.c to HF keeps greedy tokens', async () => {
     const source = await loadLlama2c(storiesModel);
@@ -93,6 +111,39 @@ describe('Hugging Face conversion', () => {
     expect(await greedy(converted)).toEqual(await greedy(source));
     expect(maxRelativeError(await converted.forward(prompt), await source.forward(prompt))).toBeLessThan(1e-5);
     await Promise.all([source.close(), converted.close()]);
+  });
+
+  it('HF back to llama2.c keeps weights', async () => {
+    const source = await loadLlama2c(storiesModel);
+    const hfPath = join(folder, 'stories-hf-back');
+    await convertToHf(source, hfPath);
+    const hf = await loadHf(hfPath);
+    const back = join(folder, 'stories-back.bin');
+    await saveLlama2c(hf, back);
+    const reloaded = await loadLlama2c(back);
+    for (let i = 0; i < source.config.nLayers; i++) {
+      const expected = (await source.block(i)).weights;
+      const got = (await reloaded.block(i)).weights;
+      for (const [name, layer] of expected.linears) expect(Array.from(got.linears.get(name)!.weight), `block ${i} ${name}`).toEqual(Array.from(layer.weight));
+    }
+    await Promise.all([source.close(), hf.close(), reloaded.close()]);
+  });
+
+  it('GPT-2 through ONNX back to HF', async () => {
+    const tiny = tinyHfModel('gpt2', 13);
+    const path = join(folder, 'gpt2-chain');
+    await writeTinyHfModel(path, tiny);
+    const model = await loadHf(path);
+    const onnxPath = join(folder, 'gpt2-chain.onnx');
+    await exportOnnx(model, onnxPath);
+    const fromOnnx = await loadOnnx(onnxPath);
+    const hfAgain = join(folder, 'gpt2-chain-hf');
+    await convertToHf(fromOnnx, hfAgain);
+    const reloaded = await loadHf(hfAgain);
+    expect(maxRelativeError(await reloaded.forward(tokens), referenceLogits('gpt2', tiny, tokens))).toBeLessThan(1e-5);
+    const saved = await SafetensorsFile.open(join(hfAgain, 'model.safetensors'));
+    expect(saved.entry('h.0.attn.c_attn.weight').shape).toEqual([16, 48]);
+    await Promise.all([saved.close(), model.close(), reloaded.close()]);
   });
 
   it('sharded F16 and BF16 save keeps layout', async () => {

@@ -24,7 +24,7 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-/** A file built byte by byte: header length, JSON header, data section. */
+/** Builds a file byte by byte: header length, JSON header, zeroed data section. */
 function fileWithHeader(header: unknown, dataBytes: number, rawHeader?: string): Buffer {
   const json = Buffer.from(rawHeader ?? JSON.stringify(header), 'utf8');
   const out = Buffer.alloc(8 + json.length + dataBytes);

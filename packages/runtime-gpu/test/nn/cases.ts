@@ -90,6 +90,42 @@ export function buildCases(): OpCase[] {
     reference: ([x, w]) => ref.rmsNormRef(f64(x), f64(w), width, 1e-5),
   });
   cases.push({
+    name: 'addRmsNorm sum and norm',
+    inputs: [
+      { shape: [rows, width], data: randomArray(random, rows * width), grad: true },
+      { shape: [rows, width], data: randomArray(random, rows * width), grad: true },
+      { shape: [width], data: randomArray(random, width), grad: true },
+    ],
+    // Adding both outputs sends gradient through the sum and through the normalization.
+    run: ([x, residual, w]) => {
+      const [sum, y] = nn.addRmsNorm(x, residual, w, 1e-5);
+      return nn.add(nn.affine(sum, 0.5), y);
+    },
+    reference: ([x, residual, w]) => {
+      const sum = f64(x).map((value, i) => value + f64(residual)[i]);
+      const y = ref.rmsNormRef(sum, f64(w), width, 1e-5);
+      return sum.map((value, i) => 0.5 * value + y[i]);
+    },
+  });
+  cases.push({
+    name: 'addLayerNorm sum and norm',
+    inputs: [
+      { shape: [rows, width], data: randomArray(random, rows * width), grad: true },
+      { shape: [rows, width], data: randomArray(random, rows * width), grad: true },
+      { shape: [width], data: randomArray(random, width), grad: true },
+      { shape: [width], data: randomArray(random, width), grad: true },
+    ],
+    run: ([x, residual, w, b]) => {
+      const [sum, y] = nn.addLayerNorm(x, residual, w, b, 1e-5);
+      return nn.add(nn.affine(sum, 0.5), y);
+    },
+    reference: ([x, residual, w, b]) => {
+      const sum = f64(x).map((value, i) => value + f64(residual)[i]);
+      const y = ref.layerNormRef(sum, f64(w), f64(b), width, 1e-5);
+      return sum.map((value, i) => 0.5 * value + y[i]);
+    },
+  });
+  cases.push({
     name: 'layerNorm',
     inputs: [
       { shape: [rows, width], data: randomArray(random, rows * width), grad: true },
@@ -183,6 +219,13 @@ export function buildCases(): OpCase[] {
     ],
     run: ([a, b, row]) => nn.affine(nn.sub(nn.mul(nn.add(a, row), b), a), 0.5, 1),
     reference: ([a, b, row]) => f64(a).map((value, i) => (((value + f64(row)[i % 4]) * f64(b)[i] - value) * 0.5 + 1)),
+  });
+
+  cases.push({
+    name: 'reshape and cast',
+    inputs: [{ shape: [2, 6], data: randomArray(random, 12), grad: true }],
+    run: ([x]) => nn.cast(nn.reshape(nn.mul(x, x), [3, 4]), 'f32'),
+    reference: ([x]) => f64(x).map((value) => value * value),
   });
 
   cases.push(attentionCase('attention causal', { batch: 2, queryLength: 5, keyLength: 5, heads: 2, kvHeads: 2, headDim: 4, causal: true }));

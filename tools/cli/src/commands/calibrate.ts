@@ -10,11 +10,15 @@ import {
   DATASET_PLUGIN_VERSION,
   buildMixture,
   loadTokenizer,
+  readCalibrationFile,
+  replayMixture,
   readModelContext,
   tokenizerPathForModel,
   writeCalibrationFile,
   type CalibrationDataset,
   type CalibrationFormat,
+  type CalibrationRequest,
+  type CalibrationSet,
   type PaddingSide,
   type RunMode,
   type Split,
@@ -67,11 +71,27 @@ function keyValues(pairs: string[], flag: string): Record<string, unknown> {
   return result;
 }
 
+/** Reads the sampler settings recorded in a calibration file's config (keys as `sculpt calibrate` writes them). */
+function settingsFromConfig(config: Record<string, unknown>): Partial<CalibrationRequest> {
+  const settings: Partial<CalibrationRequest> = {};
+  const number = (key: string) => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
+  if (typeof config.format === 'string') {
+    if (!(CALIBRATION_FORMATS as readonly string[]).includes(config.format)) throw new UsageError(`the replayed file's config has an unknown format "${config.format}"`);
+    settings.format = config.format as CalibrationFormat;
+  }
+  if (config.padding === 'left' || config.padding === 'right') settings.padding = config.padding;
+  if (config.mode === 'faithful' || config.mode === 'clean') settings.mode = config.mode;
+  settings.padId = number('pad_id');
+  settings.dataSeqlen = number('data_seqlen');
+  settings.numInContext = number('num_incontext');
+  return settings;
+}
+
 export function register(program: Command): void {
   program
     .command('calibrate')
     .description('sample calibration token windows from datasets and write them to a JSON file')
-    .requiredOption('--dataset <names>', 'dataset name, or several separated by commas (each gets nsamples / count samples); NAME:SPLIT picks a split per dataset')
+    .option('--dataset <names>', 'dataset name, or several separated by commas (each gets nsamples / count samples); NAME:SPLIT picks a split per dataset')
     .addOption(new Option('--format <format>', 'sample format of downstream datasets; pre-training corpora always use random windows').choices(CALIBRATION_FORMATS).default('icl'))
     .option('--data-dir <dir>', 'root of the local data layout (default: $SCULPT_DATA_DIR)')
     .option('--data <file>', 'read this file instead of searching the data directory (repeatable; one dataset only)', collect, [] as string[])
@@ -85,15 +105,26 @@ export function register(program: Command): void {
     .option('--pad-id <id>', 'pad token id (default: the tokenizer pad id; faithful mode: vocabSize, a new [PAD] row)', integer('--pad-id'))
     .addOption(new Option('--mode <mode>', 'faithful: attention mask = ids != pad id, as the reference; clean: every pad masked').choices(['faithful', 'clean'] as const).default('clean' as const))
     .option('--max-attempts <n>', 'document draws per sample before giving up', positiveInteger('--max-attempts'), 10_000)
+    .option('--data-seqlen <n>', 'pre-training corpora: windows of this many tokens, left-padded to --seqlen (the reference C4 --data_seqlen)', positiveInteger('--data-seqlen'))
+    .option('--num-incontext <k>', 'icl/cot: exactly k examples per sample, padded to --seqlen, instead of a window', positiveInteger('--num-incontext'))
+    .option('--cot-steps <s>', 'cot: only examples whose rationale part has exactly s ". " separators', positiveInteger('--cot-steps'))
     .option('--template <template>', 'custom dataset: Q-A template with {field} placeholders, e.g. "Question: {q}\\nAnswer: {answer}"')
     .option('--field <name=source>', 'custom dataset: map a template placeholder to a record field (repeatable; dotted paths allowed)', collect, [] as string[])
     .option('--dataset-option <key=value>', 'extra dataset plugin option, e.g. size=xl for winogrande (repeatable)', collect, [] as string[])
+    .option('--replay <file>', 'rebuild the samples of an earlier calibration file from its provenance and settings (datasets default to those it names)')
     .option('--no-hub', 'never download from the Hugging Face hub; local files only')
     .requiredOption('--out <file>', 'output JSON file (written atomically)')
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
+      const replay = options.replay === undefined ? undefined : await readCalibrationFile(options.replay);
+      if (replay !== undefined && replay.provenance === undefined) {
+        throw new UsageError(`${options.replay} has no "provenance" list, so its samples cannot be replayed`);
+      }
+      const datasetList = options.dataset ?? (replay ? [...new Set(replay.provenance!.map((entry) => entry.dataset))].join(',') : undefined);
+      if (datasetList === undefined) throw new UsageError('pass --dataset NAME (or --replay FILE)');
+
       // Each entry is NAME or NAME:SPLIT; a per-dataset split wins over --split.
-      const entries = options.dataset.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const entries = datasetList.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
       const names = entries.map((entry) => entry.split(':')[0]);
       const splits = entries.map((entry) => {
         const split = entry.includes(':') ? entry.slice(entry.indexOf(':') + 1) : undefined;
@@ -116,6 +147,10 @@ export function register(program: Command): void {
       }
       const tokenizerPath = options.tokenizer ?? (await tokenizerPathForModel(options.model!));
       const tokenizer = await loadTokenizer(tokenizerPath);
+      const recordedSha = replay?.tokenizer?.sha256;
+      if (recordedSha !== undefined && recordedSha !== tokenizer.identity.sha256) {
+        throw new UsageError(`${options.replay} was made with tokenizer ${replay!.tokenizer!.path} (sha256 ${recordedSha}), but ${tokenizer.identity.path} differs; pass the same tokenizer`);
+      }
 
       const fields = keyValues(options.field, '--field');
       const extra = keyValues(options.datasetOption, '--dataset-option');
@@ -134,11 +169,9 @@ export function register(program: Command): void {
         datasets.push((await context.registry.create('dataset', name, pluginOptions, { signal: context.signal })) as CalibrationDataset);
       }
 
-      const format = options.format as CalibrationFormat;
-      log.info(`sampling ${options.nsamples} x ${options.seqlen} tokens from ${names.join(', ')} (${format}, seed ${options.seed})`);
-      const set = await buildMixture(datasets, {
+      const request: CalibrationRequest = {
         tokenizer,
-        format,
+        format: options.format as CalibrationFormat,
         nsamples: options.nsamples,
         seqlen: options.seqlen,
         seed: options.seed,
@@ -147,34 +180,63 @@ export function register(program: Command): void {
         padId: options.padId,
         mode: options.mode as RunMode,
         maxAttempts: options.maxAttempts,
+        dataSeqlen: options.dataSeqlen,
+        numInContext: options.numIncontext,
+        cotSteps: options.cotSteps,
         signal: context.signal,
-      }, splits);
-
-      const out = resolve(options.out);
-      const config = {
-        datasets: set.parts,
-        format,
-        nsamples: options.nsamples,
-        seqlen: options.seqlen,
-        seed: options.seed,
-        split: options.split ?? null,
-        padding: set.padding,
-        pad_id: set.padId,
-        mode: options.mode,
-        max_attempts: options.maxAttempts,
-        sampler_version: DATASET_PLUGIN_VERSION,
       };
+
+      let set: CalibrationSet;
+      let config: Record<string, unknown>;
+      if (replay !== undefined) {
+        // The recorded settings win, so the rebuilt samples match the recorded ones.
+        const recorded = replay.config ?? {};
+        const replayRequest = { ...request, ...settingsFromConfig(recorded), seqlen: replay.seqlen };
+        log.info(`replaying ${replay.provenance!.length} samples of ${options.replay}`);
+        set = await replayMixture(datasets, replay.provenance!, replayRequest);
+        config = recorded;
+      } else {
+        log.info(`sampling ${request.nsamples} x ${request.seqlen} tokens from ${names.join(', ')} (${request.format}, seed ${request.seed})`);
+        const total = Math.floor(request.nsamples / names.length) * names.length;
+        const task = context.progress.start({ label: 'calibrate', total, unit: 'samples' });
+        let mixture;
+        try {
+          mixture = await buildMixture(datasets, { ...request, onSample: () => task.increment() }, splits);
+        } finally {
+          task.finish();
+        }
+        set = mixture;
+        config = {
+          datasets: mixture.parts,
+          format: request.format,
+          nsamples: options.nsamples,
+          seqlen: options.seqlen,
+          seed: options.seed,
+          split: options.split ?? null,
+          padding: set.padding,
+          pad_id: set.padId,
+          mode: options.mode,
+          max_attempts: options.maxAttempts,
+          data_seqlen: options.dataSeqlen ?? null,
+          num_incontext: options.numIncontext ?? null,
+          cot_steps: options.cotSteps ?? null,
+          sampler_version: DATASET_PLUGIN_VERSION,
+        };
+      }
+      const format = set.format;
+      const out = resolve(options.out);
       await writeCalibrationFile(out, set, tokenizer.identity, config);
 
+      const parts = (config.datasets ?? []) as { dataset: string; split: string; format: string; nsamples: number }[];
       const summary = {
         out,
         samples: set.samples.length,
         seqlen: set.seqlen,
         format,
         padded: set.attentionMask !== undefined,
-        datasets: set.parts.map((part) => `${part.dataset}:${part.split}:${part.nsamples}${part.format !== format ? ` (${part.format})` : ''}`).join(', '),
+        datasets: parts.map((part) => `${part.dataset}:${part.split}:${part.nsamples}${part.format !== format ? ` (${part.format})` : ''}`).join(', '),
         tokenizer: `${tokenizer.identity.kind} ${tokenizer.identity.path}`,
       };
-      output(context.globals.json ? { ...summary, datasets: set.parts, tokenizer: tokenizer.identity, config } : summary, { json: context.globals.json });
+      output(context.globals.json ? { ...summary, datasets: parts, tokenizer: tokenizer.identity, config } : summary, { json: context.globals.json });
     });
 }

@@ -11,7 +11,6 @@ import { getLogger } from '@sculpt/core';
 import { convertToHf, exportOnnx, loadModel, saveLlama2c } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
-import { checkModelDevice } from './generate.js';
 
 const log = getLogger('cli:convert');
 
@@ -39,7 +38,6 @@ export function register(program: Command): void {
     .option('--external-data', 'onnx: keep weights in a <out>_data file next to the graph', false)
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
-      checkModelDevice(context.globals.device);
       const started = performance.now();
       const model = await loadModel(options.model);
       try {

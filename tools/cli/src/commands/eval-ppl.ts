@@ -9,10 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { InputError, UsageError } from '@sculpt/core';
-import { computePerplexity, joinForPerplexity, OnnxLogitsSession } from '@sculpt/runtime-gpu';
+import { computePerplexity, disposeDevices, joinForPerplexity, OnnxLogitsSession } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
-import { checkModelDevice, loadModelWithTokenizer } from './generate.js';
+import { applyModelDevice, loadModelWithTokenizer } from './generate.js';
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -23,8 +23,8 @@ function positiveInteger(name: string) {
 }
 
 /**
- * Reads evaluation rows: a .jsonl/.json file yields each record's "text"
- * field; any other file yields its lines with their newlines kept, as
+ * Reads evaluation rows. A .jsonl or .json file yields each record's "text"
+ * field. Any other file yields its lines with their newlines kept, because
  * Hugging Face's text datasets (WikiText raw) store one line per row.
  */
 export async function readEvaluationRows(path: string): Promise<string[]> {
@@ -74,10 +74,10 @@ export function register(program: Command): void {
     .addOption(new Option('--engine <engine>', 'runtime: the runtime blocks; onnxruntime: the whole ONNX graph in onnxruntime-node').choices(['runtime', 'onnxruntime'] as const).default('runtime' as const))
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
-      checkModelDevice(context.globals.device);
       const { model, tokenizer } = await loadModelWithTokenizer(options.model, options.tokenizer);
       let session: OnnxLogitsSession | undefined;
       try {
+        const device = options.engine === 'runtime' ? await applyModelDevice(model, context.globals.device) : 'cpu';
         if (options.seqlen < 2 || options.seqlen > model.config.maxSeqLen) {
           throw new UsageError(`--seqlen must be between 2 and the model's ${model.config.maxSeqLen} positions, got ${options.seqlen}`);
         }
@@ -103,6 +103,7 @@ export function register(program: Command): void {
             model: options.model,
             data: options.data,
             engine: options.engine,
+            device,
             seqlen: options.seqlen,
             tokens: tokens.length,
             ...result,
@@ -113,6 +114,7 @@ export function register(program: Command): void {
       } finally {
         await session?.release();
         await model.close();
+        await disposeDevices();
       }
     });
 }

@@ -5,7 +5,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { InputError, UsageError, type Decoder } from '@sculpt/core';
 import { loadTokenizer, loadTokenizerForModel, type Tokenizer } from '@sculpt/datasets';
-import { CausalLMDecoder, loadModel, type CausalLM } from '@sculpt/runtime-gpu';
+import { CausalLMDecoder, disposeDevices, getDevice, loadModel, type CausalLM } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
@@ -43,10 +43,17 @@ export async function loadModelWithTokenizer(modelPath: string, tokenizerPath: s
   return { model, tokenizer };
 }
 
-/** Rejects --device webgpu: the model runner computes on the CPU. */
-export function checkModelDevice(device: string): void {
-  // TODO: run model blocks on the WebGPU device (nn's TransformerBlock) when --device webgpu is given.
-  if (device === 'webgpu') throw new UsageError('--device webgpu is not supported for model commands yet; use --device cpu or auto');
+/**
+ * Moves a model's blocks to the WebGPU device when it was requested or when
+ * `auto` finds a hardware adapter; otherwise the host path (plain loops plus
+ * onnxruntime Gemm) stays, which is faster than the cpu device for models.
+ */
+export async function applyModelDevice(model: CausalLM, request: 'auto' | 'cpu' | 'webgpu'): Promise<string> {
+  if (request === 'cpu') return 'cpu';
+  const device = await getDevice(request);
+  if (device.kind !== 'webgpu') return 'cpu';
+  model.useDevice(device);
+  return 'webgpu';
 }
 
 export function register(program: Command): void {
@@ -65,9 +72,9 @@ export function register(program: Command): void {
     .option('--stop-token <id...>', 'token ids that end generation (default: the tokenizer EOS and BOS)')
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
-      checkModelDevice(context.globals.device);
       const { model, tokenizer } = await loadModelWithTokenizer(options.model, options.tokenizer);
       try {
+        const device = await applyModelDevice(model, context.globals.device);
         const prompt = tokenizer.encode(options.prompt, { bos: true });
         if (prompt.length === 0) throw new UsageError('the prompt encodes to no tokens and the tokenizer has no BOS; pass a non-empty --prompt');
         if (prompt.length >= model.config.maxSeqLen) {
@@ -100,6 +107,7 @@ export function register(program: Command): void {
           {
             model: options.model,
             decoder: name,
+            device,
             prompt: options.prompt,
             promptTokens: prompt.length,
             tokens: sequence.tokens,
@@ -111,6 +119,7 @@ export function register(program: Command): void {
         );
       } finally {
         await model.close();
+        await disposeDevices();
       }
     });
 }

@@ -15,6 +15,9 @@ import * as generate from './generate.js';
 import * as convert from './convert.js';
 import * as evalPpl from './eval-ppl.js';
 import * as chaincoderModel from './chaincoder-model.js';
+import * as chaincoder from './chaincoder.js';
+import * as devices from './devices.js';
+import * as selfcheck from './selfcheck.js';
 
 export const commandModules: CommandModule[] = [
   plugins,
@@ -27,4 +30,7 @@ export const commandModules: CommandModule[] = [
   convert,
   evalPpl,
   chaincoderModel,
+  chaincoder,
+  devices,
+  selfcheck,
 ];

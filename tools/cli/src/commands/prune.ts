@@ -88,6 +88,7 @@ export function register(program: Command): void {
     .addOption(new Option('--pattern <n:m>', 'N:M semi-structured pattern; fixes the sparsity at 0.5').choices(['2:4', '4:8']))
     .option('--calibration <names>', 'calibration dataset(s), comma-separated; each gets nsamples / count sequences')
     .addOption(new Option('--format <format>', 'calibration sample format (default icl for downstream sets, window for corpora)').choices(CALIBRATION_FORMATS))
+    .addOption(new Option('--split <split>', "calibration split (default: each dataset's training split)").choices(['train', 'validation', 'test', 'all'] as const))
     .option('--data-dir <dir>', 'root of the local data layout (default: $SCULPT_DATA_DIR)')
     .option('--calibration-tokens <file>', 'read calibration windows from a `sculpt calibrate` file instead of datasets')
     .option('--nsamples <n>', 'number of calibration sequences', positiveInteger('--nsamples'), 128)
@@ -103,6 +104,10 @@ export function register(program: Command): void {
       const calibration = options.calibration?.split(',').map((name) => name.trim()).filter((name) => name !== '');
       if (calibration !== undefined && calibration.length === 0) throw new UsageError('--calibration is empty; pass a dataset name such as c4 or gsm8k');
       if (calibration !== undefined && options.calibrationTokens !== undefined) throw new UsageError('pass either --calibration or --calibration-tokens, not both');
+      const sparsityGiven = (command as unknown as Command).getOptionValueSource('sparsity') === 'cli';
+      if (options.pattern !== undefined && sparsityGiven && options.sparsity !== 0.5) {
+        throw new UsageError(`--pattern ${options.pattern} prunes exactly half of every group; drop --sparsity ${options.sparsity} or set it to 0.5`);
+      }
 
       const result = await runPrune({
         registry: context.registry,
@@ -113,6 +118,7 @@ export function register(program: Command): void {
         pattern: options.pattern,
         calibration,
         format: options.format,
+        split: options.split,
         dataDir: options.dataDir,
         calibrationTokens: options.calibrationTokens,
         nsamples: options.nsamples,

@@ -10,13 +10,13 @@ import { ResultsStore, UsageError, type RunRecord } from '@sculpt/core';
 import { getContext } from '../context.js';
 import { formatRecord, formatTable, output } from '../output.js';
 
-export const DEFAULT_RESULTS_DB = 'sculpt-results.sqlite';
+export const DEFAULT_RESULTS_DB = 'results.sqlite';
 
 const RUN_STATUSES = ['running', 'done', 'failed', 'interrupted'] as const;
 
 function openExisting(file: string): ResultsStore {
   const path = resolve(file);
-  if (!existsSync(path)) throw new UsageError(`Results database not found: ${path}. Pass --db with the file a study or prune run wrote.`);
+  if (!existsSync(path)) throw new UsageError(`Results database not found: ${path}. Pass --db with the file a study wrote (<out>/results.sqlite).`);
   return ResultsStore.open(path);
 }
 
@@ -44,7 +44,8 @@ function summary(store: ResultsStore, run: RunRecord) {
   };
 }
 
-const dbOption = () => new Option('--db <file>', 'results database (SQLite)').default(DEFAULT_RESULTS_DB);
+const dbOption = () =>
+  new Option('--db <file>', 'results database (SQLite); a study writes <out>/results.sqlite').default(DEFAULT_RESULTS_DB);
 
 export function register(program: Command): void {
   const runs = program.command('runs').description('inspect recorded runs in the results database');

@@ -9,7 +9,7 @@ import type { Random } from '@sculpt/core';
 
 export interface ProblemInstance {
   description: string;
-  /** Two or more Python reference solutions written differently, so a model sees more than one way. */
+  /** Two or more Python reference solutions written differently, so a model is trained on more than one way. */
   solutions: string[];
   makeInput(rng: Random): string;
   solve(input: string): string;

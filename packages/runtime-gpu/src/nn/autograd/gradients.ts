@@ -53,6 +53,47 @@ export function registerNnGradients(): void {
     return [dx, dWeight];
   });
 
+  registerGradient('nn.addRmsNorm', (node, [dSum, dy]) => {
+    const [, , weight] = node.inputs;
+    const [sum] = node.outputs;
+    const [invRms] = node.saved;
+    let dWeight: Tensor | null = null;
+    let total: Tensor;
+    if (dy) {
+      const [dNormInput, dW] = runKernel('nn.rmsNormBackward', [dy, sum, weight, invRms]);
+      dWeight = dW;
+      total = dSum ? base.add(dSum, dNormInput) : dNormInput;
+      if (dSum) dNormInput.dispose();
+    } else {
+      total = base.copy(dSum!);
+    }
+    // x and residual receive the same gradient; each gets its own tensor because the tape consumes them separately.
+    return [total, base.copy(total), dWeight];
+  });
+
+  registerGradient('nn.addLayerNorm', (node, [dSum, dy]) => {
+    const [, , weight, bias] = node.inputs;
+    const [sum] = node.outputs;
+    const [mean, invStd] = node.saved;
+    let dWeight: Tensor | null = null;
+    let dBias: Tensor | null = null;
+    let total: Tensor;
+    if (dy) {
+      const [dNormInput, dW, dB] = runKernel('nn.layerNormBackward', [dy, sum, weight, mean, invStd]);
+      dWeight = dW;
+      dBias = dB;
+      total = dSum ? base.add(dSum, dNormInput) : dNormInput;
+      if (dSum) dNormInput.dispose();
+    } else {
+      total = base.copy(dSum!);
+    }
+    if (bias === undefined) {
+      dBias?.dispose();
+      return [total, base.copy(total), dWeight];
+    }
+    return [total, base.copy(total), dWeight, dBias];
+  });
+
   registerGradient('nn.layerNorm', (node, [dy]) => {
     const [x, weight, bias] = node.inputs;
     const [mean, invStd] = node.saved;

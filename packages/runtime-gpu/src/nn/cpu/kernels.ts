@@ -3,7 +3,7 @@
  * kernel validates dtypes at call time and queues its TypeScript computation
  * behind the inputs' pending results through CpuDevice.enqueue.
  */
-import { asCpuDevice, type CpuStorage } from '../../cpu/cpu-device.js';
+import { asCpuDevice, type CpuDevice, type CpuStorage } from '../../cpu/cpu-device.js';
 import type { DType, StorageArray } from '../../dtype.js';
 import { DTypeError } from '../../errors.js';
 import { registerKernel, type KernelAttrs } from '../../kernels/registry.js';
@@ -13,6 +13,7 @@ import type { ActivationName, RopeLayout } from '../reference.js';
 import { activationBackward, activationForward, gluBackward, gluForward } from './activation.js';
 import { adamwStep } from './adamw.js';
 import { attentionBackward, attentionForward, type AttentionParams } from './attention.js';
+import { attentionBackwardUnfused, attentionForwardUnfused, unfusedFits } from './attention-unfused.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norm.js';
@@ -25,7 +26,7 @@ type F32 = Float32Array;
 function cpuKernel(
   name: string,
   outputs: (inputs: readonly Tensor[], attrs: KernelAttrs) => { shape: Shape; dtype: DType }[],
-  compute: (arrays: StorageArray[], attrs: KernelAttrs, inputs: readonly Tensor[]) => StorageArray[],
+  compute: (arrays: StorageArray[], attrs: KernelAttrs, inputs: readonly Tensor[], device: CpuDevice) => StorageArray[] | Promise<StorageArray[]>,
 ): void {
   registerKernel({
     name,
@@ -35,7 +36,8 @@ function cpuKernel(
         if (input.dtype === 'f16') throw new DTypeError(`${name}: the cpu kernel takes f32 tensors, got ${input.describe()}; cast it first`);
       }
       const specs = outputs(inputs, attrs);
-      return asCpuDevice(device).enqueue(name, inputs, specs, (arrays) => compute(arrays, attrs, inputs));
+      const cpu = asCpuDevice(device);
+      return cpu.enqueue(name, inputs, specs, (arrays) => compute(arrays, attrs, inputs, cpu));
     },
   });
 }
@@ -82,6 +84,24 @@ const f32 = (shape: Shape): { shape: Shape; dtype: DType } => ({ shape, dtype: '
 const rowsOf = (x: Tensor): number => x.size / x.shape[x.rank - 1];
 const lastDim = (x: Tensor): number => x.shape[x.rank - 1];
 
+/**
+ * Attention strategy of the cpu device. `unfused` materializes the scores and
+ * runs the products in onnxruntime (fast, O(seq²) memory). `fused` streams keys
+ * in TypeScript (O(seq) memory). `auto` picks unfused while the scores fit UNFUSED_SCORE_LIMIT.
+ */
+export type CpuAttentionStrategy = 'auto' | 'fused' | 'unfused';
+
+let attentionStrategy: CpuAttentionStrategy = 'auto';
+
+export function setCpuAttentionStrategy(strategy: CpuAttentionStrategy): void {
+  attentionStrategy = strategy;
+}
+
+function useUnfused(params: AttentionParams): boolean {
+  if (attentionStrategy === 'auto') return unfusedFits(params);
+  return attentionStrategy === 'unfused';
+}
+
 let registered = false;
 
 export function registerCpuNnKernels(): void {
@@ -127,6 +147,16 @@ export function registerCpuNnKernels(): void {
     },
   );
   cpuKernel(
+    'nn.addRmsNorm',
+    ([x]) => [f32(x.shape), f32(x.shape), f32([rowsOf(x)])],
+    ([x, residual, weight], attrs, [xt]) => {
+      const sum = new Float32Array(x.length);
+      for (let i = 0; i < sum.length; i++) sum[i] = x[i] + residual[i];
+      const { y, invRms } = rmsNormForward(sum, weight as F32, lastDim(xt), attrs.eps as number);
+      return [sum, y, invRms];
+    },
+  );
+  cpuKernel(
     'nn.rmsNormBackward',
     ([, x, weight]) => [f32(x.shape), f32(weight.shape)],
     ([dy, x, weight, invRms], _attrs, [, xt]) => {
@@ -141,6 +171,16 @@ export function registerCpuNnKernels(): void {
     ([x, weight, bias], attrs, [xt]) => {
       const { y, mean, invStd } = layerNormForward(x as F32, weight as F32, bias as F32 | undefined, lastDim(xt), attrs.eps as number);
       return [y, mean, invStd];
+    },
+  );
+  cpuKernel(
+    'nn.addLayerNorm',
+    ([x]) => [f32(x.shape), f32(x.shape), f32([rowsOf(x)]), f32([rowsOf(x)])],
+    ([x, residual, weight, bias], attrs, [xt]) => {
+      const sum = new Float32Array(x.length);
+      for (let i = 0; i < sum.length; i++) sum[i] = x[i] + residual[i];
+      const { y, mean, invStd } = layerNormForward(sum, weight as F32, bias as F32 | undefined, lastDim(xt), attrs.eps as number);
+      return [sum, y, mean, invStd];
     },
   );
   cpuKernel(
@@ -190,15 +230,28 @@ export function registerCpuNnKernels(): void {
   cpuKernel(
     'nn.attention',
     ([q], attrs) => [f32(q.shape), f32([(attrs.batch as number) * (attrs.heads as number) * (attrs.queryLength as number)])],
-    ([q, k, v, mask], attrs) => {
-      const { out, logSumExp } = attentionForward(q as F32, k as F32, v as F32, attrs as unknown as AttentionParams, mask as F32 | undefined);
+    ([q, k, v, mask], attrs, _inputs, device) => {
+      const params = attrs as unknown as AttentionParams;
+      if (useUnfused(params)) {
+        return attentionForwardUnfused(device.sessions, q as F32, k as F32, v as F32, params, mask as F32 | undefined).then(({ out, logSumExp }) => [out, logSumExp]);
+      }
+      const { out, logSumExp } = attentionForward(q as F32, k as F32, v as F32, params, mask as F32 | undefined);
       return [out, logSumExp];
     },
   );
   cpuKernel(
     'nn.attentionBackward',
     ([, q, k, v]) => [f32(q.shape), f32(k.shape), f32(v.shape)],
-    ([dOut, q, k, v, out, logSumExp, mask], attrs) => {
+    ([dOut, q, k, v, out, logSumExp, mask], attrs, _inputs, device) => {
+      const params = attrs as unknown as AttentionParams;
+      if (useUnfused(params)) {
+        const arrays = [dOut, q, k, v, out, logSumExp] as F32[];
+        return attentionBackwardUnfused(device.sessions, ...(arrays as [F32, F32, F32, F32, F32, F32]), params, mask as F32 | undefined).then((grads) => [
+          grads.dq,
+          grads.dk,
+          grads.dv,
+        ]);
+      }
       const grads = attentionBackward(
         dOut as F32,
         q as F32,

@@ -148,9 +148,16 @@ export class TransformerBlock {
   }
 
   #forwardPreNorm(x: Tensor, context: BlockContext): Tensor {
-    let h = F.add(x, this.#selfAttention(this.#norm('attn_norm', x, context), context));
-    if (this.crossAttention) h = F.add(h, this.#crossAttention(this.#norm('cross_norm', h, context), context));
-    return F.add(h, this.#mlp(this.#norm('mlp_norm', h, context), context));
+    let [h, normed] = this.#addNorm(x, this.#selfAttention(this.#norm('attn_norm', x, context), context), this.crossAttention ? 'cross_norm' : 'mlp_norm', context);
+    if (this.crossAttention) [h, normed] = this.#addNorm(h, this.#crossAttention(normed, context), 'mlp_norm', context);
+    return F.add(h, this.#mlp(normed, context));
+  }
+
+  /** Returns [x + update, norm(x + update)] from one fused kernel. */
+  #addNorm(x: Tensor, update: Tensor, name: string, context: BlockContext): [Tensor, Tensor] {
+    const weight = this.#param(`${name}.weight`, context);
+    if (this.config.norm === 'rms') return F.addRmsNorm(x, update, weight, this.config.normEps);
+    return F.addLayerNorm(x, update, weight, this.#param(`${name}.bias`, context), this.config.normEps);
   }
 
   #forwardPostNorm(x: Tensor, context: BlockContext): Tensor {

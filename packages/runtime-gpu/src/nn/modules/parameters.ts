@@ -14,7 +14,7 @@ export class ParameterStore {
 
   constructor(readonly device: Device) {}
 
-  /** Creates a parameter filled from `init` (normal(0, std), constant, or given values). */
+  /** Creates a parameter filled from `init`: normal(0, std) draws or a constant. */
   create(name: string, shape: number[], init: { std: number; random: Random } | { value: number }): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(size);
@@ -28,7 +28,7 @@ export class ParameterStore {
   get(name: string): Tensor {
     const tensor = this.#tensors.get(name);
     if (tensor === undefined) {
-      throw new Error(`Unknown parameter '${name}'; known: ${[...this.#tensors.keys()].join(', ')}`);
+      throw new Error(`Parameter '${name}' not found; known: ${[...this.#tensors.keys()].join(', ')}`);
     }
     return tensor;
   }

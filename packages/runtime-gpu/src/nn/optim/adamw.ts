@@ -35,9 +35,13 @@ interface Slot {
   weightDecay: number;
 }
 
+// NOTE: parameters are separate tensors, so a step launches one fused kernel per parameter
+// rather than one kernel over a single flat buffer of all parameters.
 export class AdamW {
   readonly options: Required<AdamWOptions>;
   step = 0;
+  /** Squared global gradient norm of the last update (loss-scaled), kept for DynamicLossScaler. */
+  lastGradNormSquared: Tensor | null = null;
   readonly #slots: Slot[] = [];
 
   constructor(groups: Tensor[] | ParameterGroup[], options: AdamWOptions) {
@@ -106,7 +110,8 @@ export class AdamW {
         lossScale: this.options.lossScale,
       });
     }
-    normSquared.dispose();
+    this.lastGradNormSquared?.dispose();
+    this.lastGradNormSquared = normSquared;
   }
 
   /** Disposes and clears every gradient. */
@@ -123,6 +128,8 @@ export class AdamW {
   }
 
   dispose(): void {
+    this.lastGradNormSquared?.dispose();
+    this.lastGradNormSquared = null;
     for (const slot of this.#slots) {
       slot.m.dispose();
       slot.v.dispose();

@@ -52,8 +52,10 @@ export function registerWebGpuNnKernels(): void {
   gpuKernel('nn.rope', ([x, positions], attrs) => [pointwise.ropeApply(x, positions, attrs)]);
 
   gpuKernel('nn.rmsNorm', ([x, weight], attrs) => rows.rmsNormForward(x, weight, attrs.eps as number));
+  gpuKernel('nn.addRmsNorm', ([x, residual, weight], attrs) => rows.rmsNormForward(x, weight, attrs.eps as number, residual));
   gpuKernel('nn.rmsNormBackward', ([dy, x, weight, invRms]) => rows.rmsNormBackward(dy, x, weight, invRms));
   gpuKernel('nn.layerNorm', ([x, weight, bias], attrs) => rows.layerNormForward(x, weight, bias, attrs.eps as number));
+  gpuKernel('nn.addLayerNorm', ([x, residual, weight, bias], attrs) => rows.layerNormForward(x, weight, bias, attrs.eps as number, residual));
   gpuKernel('nn.layerNormBackward', ([dy, x, weight, mean, invStd]) => rows.layerNormBackward(dy, x, weight, mean, invStd));
 
   gpuKernel('nn.activation', ([x], attrs) => [pointwise.activationForward(x, attrs.name as ActivationName)]);

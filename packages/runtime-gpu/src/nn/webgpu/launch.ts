@@ -6,7 +6,7 @@
  * Binding order in every nn shader: inputs (read-only), then outputs
  * (read_write), then the uniform struct `params`.
  */
-import { DTypeError } from '../../errors.js';
+import { DTypeError, LimitError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { asWebGpuDevice, type GpuStorage, type WebGpuDevice } from '../../webgpu/webgpu-device.js';
 
@@ -92,6 +92,15 @@ export interface LaunchRequest {
 }
 
 export function launch(device: WebGpuDevice, request: LaunchRequest): void {
+  const limit = device.limits.maxStorageBufferBindingSize;
+  for (const tensor of request.buffers) {
+    const bytes = tensor.size * (tensor.dtype === 'f16' ? 2 : 4);
+    if (bytes > limit) {
+      throw new LimitError(
+        `${request.key}: ${tensor.describe()} needs ${bytes} bytes in one binding, over the adapter's maxStorageBufferBindingSize of ${limit}; process fewer rows per call`,
+      );
+    }
+  }
   device.dispatch({
     key: request.key,
     code: request.code,
@@ -116,7 +125,7 @@ export function groupsFor(items: number): number {
   return Math.ceil(items / WORKGROUP);
 }
 
-/** Shared-memory tree sum over the WORKGROUP lanes of `shared`, leaving the total in partials[0]. */
+/** Shared-memory tree sum over the WORKGROUP lanes of `partials`, leaving the total in partials[0]. */
 export const TREE_SUM = `
   for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
     workgroupBarrier();

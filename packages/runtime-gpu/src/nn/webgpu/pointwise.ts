@@ -66,10 +66,10 @@ ${linearEntry('params.count')}
 }
 
 /**
- * dTable[v, c] = Σ dy[t, c] over tokens t with ids[t] = v, without atomics:
- * pass 1 ranks every token by (id, position), a stable counting sort that
- * writes `order`; pass 2 gives each (v, c) one invocation that binary-searches
- * its segment in the sorted order and sums it in position order.
+ * Computes dTable[v, c] = Σ dy[t, c] over tokens t with ids[t] = v, without
+ * atomics. Pass 1 ranks every token by (id, position), a stable counting sort
+ * that writes `order`. Pass 2 gives each (v, c) one invocation, which
+ * binary-searches its segment in the sorted order and sums it in position order.
  */
 export function embeddingBackward(dy: Tensor, ids: Tensor, vocab: number): Tensor {
   const device = gpuOf(dy);

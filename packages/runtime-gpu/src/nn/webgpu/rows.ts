@@ -11,10 +11,16 @@ import { declarations, gpuOf, groupsFor, launch, linearEntry, rowEntry, TREE_SUM
 
 const SHARED = `var<workgroup> partials: array<f32, ${WORKGROUP}>;`;
 
-export function rmsNormForward(x: Tensor, weight: Tensor, eps: number): [Tensor, Tensor] {
+/**
+ * RMSNorm of x, or with `residual` of s = x + residual (then s is written too,
+ * saving a separate pass for the residual add). Returns [y, invRms] or [s, y, invRms].
+ */
+export function rmsNormForward(x: Tensor, weight: Tensor, eps: number, residual?: Tensor): Tensor[] {
   const device = gpuOf(x);
   const dim = x.shape[1];
   const rows = x.shape[0];
+  const fused = residual !== undefined;
+  const sum = fused ? device.createTensor(x.shape, 'f32') : null;
   const y = device.createTensor(x.shape, 'f32');
   const invRms = device.createTensor([rows], 'f32');
   const fields: UniformField[] = [
@@ -22,26 +28,37 @@ export function rmsNormForward(x: Tensor, weight: Tensor, eps: number): [Tensor,
     ['u32', 'dim', dim],
     ['f32', 'eps', eps],
   ];
+  const inputs = [{ name: 'x', type: 'f32' as const }, { name: 'weight', type: 'f32' as const }];
+  if (fused) inputs.push({ name: 'residual', type: 'f32' });
+  const outputs = [{ name: 'y', type: 'f32' as const }, { name: 'invRms', type: 'f32' as const }];
+  if (fused) outputs.push({ name: 'sum', type: 'f32' });
+  // The fused form normalizes the f32 sum it stores, so both outputs agree exactly.
+  const load = fused ? 'x[base + c] + residual[base + c]' : 'x[base + c]';
+  const normalized = fused ? 'sum[base + c]' : 'x[base + c]';
   launch(device, {
-    key: 'nn.rmsNorm',
-    buffers: [x, weight, y, invRms],
+    key: fused ? 'nn.addRmsNorm' : 'nn.rmsNorm',
+    buffers: fused ? [x, weight, residual, y, invRms, sum!] : [x, weight, y, invRms],
     fields,
     workgroups: rows,
-    code: () => `${declarations([{ name: 'x', type: 'f32' }, { name: 'weight', type: 'f32' }], [{ name: 'y', type: 'f32' }, { name: 'invRms', type: 'f32' }], fields)}
+    code: () => `${declarations(inputs, outputs, fields)}
 ${SHARED}
 ${rowEntry()}
   let width = select(0u, params.dim, row < params.rows);
   let base = row * params.dim;
   var partial = 0.0;
-  for (var c = lane; c < width; c += ${WORKGROUP}u) { let value = x[base + c]; partial += value * value; }
+  for (var c = lane; c < width; c += ${WORKGROUP}u) {
+    let value = ${load};
+    ${fused ? 'sum[base + c] = value;' : ''}
+    partial += value * value;
+  }
   partials[lane] = partial;
   ${TREE_SUM}
   let inv = inverseSqrt(partials[0] / f32(params.dim) + params.eps);
-  for (var c = lane; c < width; c += ${WORKGROUP}u) { y[base + c] = x[base + c] * inv * weight[c]; }
+  for (var c = lane; c < width; c += ${WORKGROUP}u) { y[base + c] = ${normalized} * inv * weight[c]; }
   if (lane == 0u && row < params.rows) { invRms[row] = inv; }
 }`,
   });
-  return [y, invRms];
+  return fused ? [sum!, y, invRms] : [y, invRms];
 }
 
 export function rmsNormBackward(dy: Tensor, x: Tensor, weight: Tensor, invRms: Tensor): [Tensor, Tensor] {
@@ -121,10 +138,16 @@ ${linearEntry('params.dim')}
   return out;
 }
 
-export function layerNormForward(x: Tensor, weight: Tensor, bias: Tensor | undefined, eps: number): [Tensor, Tensor, Tensor] {
+/**
+ * LayerNorm of x, or with `residual` of s = x + residual (then s is written too,
+ * saving a separate pass for the residual add). Returns [y, mean, invStd] or [s, y, mean, invStd].
+ */
+export function layerNormForward(x: Tensor, weight: Tensor, bias: Tensor | undefined, eps: number, residual?: Tensor): Tensor[] {
   const device = gpuOf(x);
   const dim = x.shape[1];
   const rows = x.shape[0];
+  const fused = residual !== undefined;
+  const sum = fused ? device.createTensor(x.shape, 'f32') : null;
   const y = device.createTensor(x.shape, 'f32');
   const mean = device.createTensor([rows], 'f32');
   const invStd = device.createTensor([rows], 'f32');
@@ -134,48 +157,53 @@ export function layerNormForward(x: Tensor, weight: Tensor, bias: Tensor | undef
     ['f32', 'eps', eps],
     ['u32', 'hasBias', bias ? 1 : 0],
   ];
+  const inputs = [
+    { name: 'x', type: 'f32' as const },
+    { name: 'weight', type: 'f32' as const },
+    { name: 'bias', type: 'f32' as const },
+  ];
+  if (fused) inputs.push({ name: 'residual', type: 'f32' });
+  const outputs = [
+    { name: 'y', type: 'f32' as const },
+    { name: 'meanOut', type: 'f32' as const },
+    { name: 'invStdOut', type: 'f32' as const },
+  ];
+  if (fused) outputs.push({ name: 'sum', type: 'f32' });
+  // Each lane reads back only the sum elements it wrote itself, so no barrier is needed between the passes.
+  const source = fused ? 'sum[base + c]' : 'x[base + c]';
   launch(device, {
-    key: 'nn.layerNorm',
+    key: fused ? 'nn.addLayerNorm' : 'nn.layerNorm',
     // Without a bias, the weight is bound in its place and never read.
-    buffers: [x, weight, bias ?? weight, y, mean, invStd],
+    buffers: fused ? [x, weight, bias ?? weight, residual, y, mean, invStd, sum!] : [x, weight, bias ?? weight, y, mean, invStd],
     fields,
     workgroups: rows,
-    code: () => `${declarations(
-      [
-        { name: 'x', type: 'f32' },
-        { name: 'weight', type: 'f32' },
-        { name: 'bias', type: 'f32' },
-      ],
-      [
-        { name: 'y', type: 'f32' },
-        { name: 'meanOut', type: 'f32' },
-        { name: 'invStdOut', type: 'f32' },
-      ],
-      fields,
-    )}
+    code: () => `${declarations(inputs, outputs, fields)}
 ${SHARED}
 ${rowEntry()}
   let width = select(0u, params.dim, row < params.rows);
   let base = row * params.dim;
   var partial = 0.0;
-  for (var c = lane; c < width; c += ${WORKGROUP}u) { partial += x[base + c]; }
+  for (var c = lane; c < width; c += ${WORKGROUP}u) {
+    ${fused ? 'sum[base + c] = x[base + c] + residual[base + c];' : ''}
+    partial += ${source};
+  }
   partials[lane] = partial;
   ${TREE_SUM}
   let mu = partials[0] / f32(params.dim);
   workgroupBarrier();
   partial = 0.0;
-  for (var c = lane; c < width; c += ${WORKGROUP}u) { let d = x[base + c] - mu; partial += d * d; }
+  for (var c = lane; c < width; c += ${WORKGROUP}u) { let d = ${source} - mu; partial += d * d; }
   partials[lane] = partial;
   ${TREE_SUM}
   let inv = inverseSqrt(partials[0] / f32(params.dim) + params.eps);
   for (var c = lane; c < width; c += ${WORKGROUP}u) {
     let b = select(0.0, bias[c], params.hasBias == 1u);
-    y[base + c] = (x[base + c] - mu) * inv * weight[c] + b;
+    y[base + c] = (${source} - mu) * inv * weight[c] + b;
   }
   if (lane == 0u && row < params.rows) { meanOut[row] = mu; invStdOut[row] = inv; }
 }`,
   });
-  return [y, mean, invStd];
+  return fused ? [sum!, y, mean, invStd] : [y, mean, invStd];
 }
 
 export function layerNormBackward(dy: Tensor, x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor): [Tensor, Tensor, Tensor] {

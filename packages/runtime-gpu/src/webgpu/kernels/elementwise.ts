@@ -95,7 +95,7 @@ function elementChunks(device: WebGpuDevice, size: number, dtype: DType): [numbe
   return chunks;
 }
 
-/** A binding covering elements [start, end) and the element offset of `start` inside it. */
+/** Builds a binding covering elements [start, end) and returns the element offset of `start` inside it. */
 function windowOf(storage: GpuStorage, dtype: DType, start: number, end: number): { binding: BufferBinding; offset: number } {
   const bytes = bytesPerElement(dtype);
   const alignedStart = Math.floor((start * bytes) / ALIGNMENT) * ALIGNMENT;

@@ -1,11 +1,12 @@
 /**
  * WGSL for a matmul without workgroup memory, for software adapters such as
  * Mesa lavapipe. There, workgroup barriers and per-lane (divergent) loads are
- * expensive while the CPU caches make staging tiles useless, so each thread
- * keeps ROWS × 4 outputs in vec4 registers, reads A with workgroup-uniform
- * addresses (rows come from the workgroup id) and B as one vec4 per k.
- * Measured on a 2-core x86-64 host with lavapipe (LLVM 15, 256-bit): about 4×
- * the GFLOP per CPU-second of the tiled kernel in matmul-shader.ts.
+ * expensive, and the CPU caches make staging tiles useless. So each thread
+ * keeps ROWS × 4 outputs in vec4 registers and reads B as one vec4 per k.
+ * It reads A with workgroup-uniform addresses, because its rows come from the
+ * workgroup id. Measured on a 2-core x86-64 host with lavapipe (LLVM 15,
+ * 256-bit), it does about 4× the GFLOP per CPU-second of the tiled kernel in
+ * matmul-shader.ts.
  *
  * Requirements (checked by matmul.ts): f32, B not transposed, every size,
  * leading dimension and offset a multiple of 4 along the vec4 axes.

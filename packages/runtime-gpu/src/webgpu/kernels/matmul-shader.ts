@@ -3,9 +3,10 @@
  *
  * A workgroup of WG_X × WG_Y threads computes a TILE_M × TILE_N output tile;
  * each thread owns ROWS × (4·VEC_COLS) outputs kept in vec4 registers. Per
- * step of TILE_K, the workgroup stages an A tile (k-major, so a thread reads
- * its ROWS values of one k contiguously) and a B tile of vec4 rows in
- * workgroup memory, then runs a fully unrolled k loop of vec4 FMAs.
+ * step of TILE_K, the workgroup stages an A tile and a B tile of vec4 rows in
+ * workgroup memory. The A tile is k-major, so a thread reads its ROWS values
+ * of one k contiguously. Then every thread runs a fully unrolled k loop of
+ * vec4 FMAs.
  *
  * All addressing goes through uniforms (sizes, leading dimensions, element
  * offsets, batch strides), so one pipeline serves every shape and the host

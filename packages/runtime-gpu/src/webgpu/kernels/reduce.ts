@@ -1,10 +1,12 @@
 /**
  * webgpu row reductions, transposes and column sums of squares.
  *
- * reduceRows runs one workgroup per row: each thread folds a strided slice
- * of the row, then a shared-memory tree combines the partial results, with
- * f32 accumulation for every dtype.
+ * reduceRows runs one workgroup per row. Each thread folds a strided slice of
+ * the row, then subgroup operations (when the adapter has `subgroups`) or a
+ * shared-memory tree combine the partial results, with f32 accumulation for
+ * every dtype.
  */
+import type { DType } from '../../dtype.js';
 import { LimitError } from '../../errors.js';
 import { registerKernel } from '../../kernels/registry.js';
 import { assertDTypes, assertRank } from '../../kernels/validate.js';
@@ -22,6 +24,90 @@ function assertBindable(device: WebGpuDevice, op: string, tensor: Tensor): void 
     // TODO: split row reductions, transposes and column sums into binding-sized chunks as matmul does.
     throw new LimitError(`${op}: ${tensor.describe()} needs ${bytes} bytes, over maxStorageBufferBindingSize ${device.limits.maxStorageBufferBindingSize}`);
   }
+}
+
+interface ReduceShaderParts {
+  type: string;
+  dtype: DType;
+  /** Start value of the fold, the fold of two partial results, the per-element term and the final expression of `total`. */
+  identity: string;
+  combine: string;
+  element: string;
+  finish: string;
+}
+
+/** Shared head of both reduction shaders: each thread folds a strided slice of its row into `acc`. */
+function reduceHead(parts: ReduceShaderParts): string {
+  return `struct Params { rows: u32, cols: u32 }
+@group(0) @binding(0) var<storage, read> input: array<${parts.type}>;
+@group(0) @binding(1) var<storage, read_write> output: array<${parts.type}>;
+@group(0) @binding(2) var<uniform> p: Params;
+var<workgroup> partial: array<f32, ${REDUCE_WORKGROUP}>;
+
+fn combine(a: f32, b: f32) -> f32 { return ${parts.combine}; }`;
+}
+
+const STRIDED_FOLD = `let row = wid.x + wid.y * nwg.x;
+  // Rows past the end still reach every barrier; they only skip loads and the store.
+  let live = row < p.rows;
+  var acc = IDENTITY;
+  if (live) {
+    for (var c = lid; c < p.cols; c = c + ${REDUCE_WORKGROUP}u) {
+      let v = f32(input[row * p.cols + c]);
+      acc = combine(acc, ELEMENT);
+    }
+  }`;
+
+function stridedFold(parts: ReduceShaderParts): string {
+  return STRIDED_FOLD.replace('IDENTITY', parts.identity).replace('ELEMENT', parts.element);
+}
+
+/** Shared-memory tree: log2(workgroup size) barrier levels. */
+function treeReduceShader(parts: ReduceShaderParts): string {
+  return `${enableDirectives(parts.dtype)}
+${reduceHead(parts)}
+
+@compute @workgroup_size(${REDUCE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  ${stridedFold(parts)}
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var width = ${REDUCE_WORKGROUP / 2}u; width > 0u; width = width / 2u) {
+    if (lid < width) { partial[lid] = combine(partial[lid], partial[lid + width]); }
+    workgroupBarrier();
+  }
+  if (live && lid == 0u) {
+    let total = partial[0];
+    output[row] = ${parts.type}(${parts.finish});
+  }
+}`;
+}
+
+/**
+ * Subgroup reduction, then one workgroup slot per subgroup. The slot is the
+ * subgroup's smallest invocation index, so neither the subgroup size nor the
+ * way invocations are grouped into subgroups is assumed.
+ */
+function subgroupReduceShader(parts: ReduceShaderParts): string {
+  const subgroupOp = parts.combine.startsWith('max') ? 'subgroupMax' : 'subgroupAdd';
+  return `${enableDirectives(parts.dtype)}enable subgroups;
+${reduceHead(parts)}
+
+@compute @workgroup_size(${REDUCE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  partial[lid] = ${parts.identity};
+  ${stridedFold(parts)}
+  let reduced = ${subgroupOp}(acc);
+  let slot = subgroupMin(lid);
+  workgroupBarrier();
+  if (lid == slot) { partial[slot] = reduced; }
+  workgroupBarrier();
+  if (live && lid == 0u) {
+    var total = ${parts.identity};
+    for (var i = 0u; i < ${REDUCE_WORKGROUP}u; i = i + 1u) { total = combine(total, partial[i]); }
+    output[row] = ${parts.type}(${parts.finish});
+  }
+}`;
 }
 
 registerKernel<{ op: ReduceOp }>({
@@ -43,41 +129,11 @@ registerKernel<{ op: ReduceOp }>({
     const element = attrs.op === 'meanSquare' ? 'v * v' : 'v';
     const finish = attrs.op === 'meanSquare' ? 'total / f32(p.cols)' : 'total';
 
-    const code = (): string => `${enableDirectives(dtype)}
-struct Params { rows: u32, cols: u32 }
-@group(0) @binding(0) var<storage, read> input: array<${type}>;
-@group(0) @binding(1) var<storage, read_write> output: array<${type}>;
-@group(0) @binding(2) var<uniform> p: Params;
-var<workgroup> partial: array<f32, ${REDUCE_WORKGROUP}>;
-
-fn combine(a: f32, b: f32) -> f32 { return ${combine}; }
-
-@compute @workgroup_size(${REDUCE_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  // Rows past the end still reach every barrier; they only skip loads and the store.
-  let live = row < p.rows;
-  var acc = ${identity};
-  if (live) {
-    for (var c = lid; c < p.cols; c = c + ${REDUCE_WORKGROUP}u) {
-      let v = f32(input[row * p.cols + c]);
-      acc = combine(acc, ${element});
-    }
-  }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var width = ${REDUCE_WORKGROUP / 2}u; width > 0u; width = width / 2u) {
-    if (lid < width) { partial[lid] = combine(partial[lid], partial[lid + width]); }
-    workgroupBarrier();
-  }
-  if (live && lid == 0u) {
-    let total = partial[0];
-    output[row] = ${type}(${finish});
-  }
-}`;
+    const useSubgroups = gpu.features.has('subgroups');
+    const code = (): string => (useSubgroups ? subgroupReduceShader : treeReduceShader)({ type, dtype, identity, combine, element, finish });
     if (rows > 0) {
       gpu.dispatch({
-        key: `reduceRows:${attrs.op}:${dtype}`,
+        key: `reduceRows:${attrs.op}:${dtype}:${useSubgroups ? 'subgroups' : 'tree'}`,
         code,
         bindings: [x.storage<GpuStorage>(op).buffer, out.storage<GpuStorage>(op).buffer],
         uniforms: packUniforms([rows, cols]),

@@ -1,8 +1,8 @@
 /**
- * webgpu kernels for pruning statistics. The Hessian update is a SYRK: the
- * matmul kernels compute only tiles on or above the diagonal of
- * α·XᵀX + β·H (tokens are the K dimension, f32 accumulation even for f16 X),
- * then a mirror pass copies the upper triangle into the lower one.
+ * webgpu kernels for pruning statistics. The Hessian update is a SYRK. The
+ * matmul kernels compute only tiles on or above the diagonal of α·XᵀX + β·H,
+ * with tokens as the K dimension and f32 accumulation even for f16 X. Then a
+ * mirror pass copies the upper triangle into the lower one.
  */
 import { registerKernel } from '../../kernels/registry.js';
 import { assertDTypes, assertRank, assertSquareMatrix, assertStatisticInputs } from '../../kernels/validate.js';

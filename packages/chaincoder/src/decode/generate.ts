@@ -1,0 +1,95 @@
+/**
+ * Candidate generation for one problem: encode the description and I/O
+ * examples once, decode n candidates with a core decoder plugin (optionally
+ * restricted by the coarse-to-fine constraints), and turn each token sequence
+ * back into Python source.
+ */
+import { Random, UsageError, type Decoder } from '@sculpt/core';
+import { noGrad, scope } from '@sculpt/runtime-gpu';
+import { buildBatch, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
+import type { ChainCoderModel } from '../model/model.js';
+import { tryDecodeProgram } from '../tokenizer/decode.js';
+import type { TokenizerMode } from '../tokenizer/modes.js';
+import { SPECIAL_TOKENS } from '../tokenizer/special-tokens.js';
+import type { Vocabulary } from '../tokenizer/vocabulary.js';
+import { coarseToFineConstraint, type CooccurrenceTable, type OutputVocabularyLayout } from './coarse-to-fine.js';
+import { ChainCoderDecodingModel } from './generation-model.js';
+
+/**
+ * Splits an output vocabulary into syntax and content ids. Syntax ids are the
+ * kept layout-frame tokens plus the on-hold placeholder, which S3 pairs with
+ * the 2nd and later pieces of a split literal. Content ids are the other
+ * non-special tokens plus the final-chasing token that ends S4.
+ */
+export function outputLayout(vocabulary: Vocabulary): OutputVocabularyLayout {
+  const special = new Set<string>(Object.values(SPECIAL_TOKENS));
+  const syntaxIds: number[] = [];
+  const contentIds: number[] = [];
+  vocabulary.tokens.forEach((token, id) => {
+    if (token === SPECIAL_TOKENS.onHold || (vocabulary.syntaxCounts[token] ?? 0) >= vocabulary.minSyntaxCount) syntaxIds.push(id);
+    else if (token === SPECIAL_TOKENS.finalChasing || !special.has(token)) contentIds.push(id);
+  });
+  return {
+    size: vocabulary.size,
+    separator: vocabulary.specialId('separator'),
+    eos: vocabulary.specialId('eos'),
+    syntaxIds,
+    contentIds,
+  };
+}
+
+export interface GenerateOptions {
+  /** Candidates to decode (rows of one decoder call). */
+  n: number;
+  maxNewTokens: number;
+  mode: TokenizerMode;
+  /** Training co-occurrences; when given, decoding is constrained coarse-to-fine. */
+  cooccurrence?: CooccurrenceTable;
+  /** Seed for drawing the problem's I/O examples (sampling decoders have their own seed). */
+  seed: number;
+}
+
+export interface GeneratedCandidates {
+  /** Python source per candidate, or null when the tokens do not decode to a program. */
+  programs: (string | null)[];
+  /** Generated token ids per candidate, without BOS and EOS. */
+  sequences: number[][];
+}
+
+export async function generateCandidates(
+  model: ChainCoderModel,
+  vocabularies: CodeVocabularies,
+  problem: PreparedProblem,
+  decoder: Decoder,
+  options: GenerateOptions,
+): Promise<GeneratedCandidates> {
+  if (!Number.isInteger(options.n) || options.n < 1) throw new UsageError(`n must be a positive integer, got ${options.n}.`);
+  const output = vocabularies.output;
+  const batch = buildBatch([problem], vocabularies, model.config, { ioSamples: Math.min(4, problem.samples.length), programs: 0 }, new Random(options.seed));
+  const encoded = noGrad(() => scope(() => model.encode(batch)));
+  model.releaseBatchTensors();
+
+  const generation = new ChainCoderDecodingModel(model, encoded, batch.ioLengths[0], options.maxNewTokens + 1);
+  const bos = output.specialId('bos');
+  const eos = output.specialId('eos');
+  const layout = outputLayout(output);
+  try {
+    const results = await decoder.decode(
+      generation,
+      Array.from({ length: options.n }, () => [bos]),
+      {
+        maxNewTokens: options.maxNewTokens,
+        stopTokens: [eos],
+        allowedTokens: options.cooccurrence === undefined ? undefined : coarseToFineConstraint(layout, options.cooccurrence, options.maxNewTokens),
+      },
+    );
+    const sequences = results.map((result) => result.sequences[0].tokens);
+    const programs = sequences.map((tokens) => {
+      const decoded = tryDecodeProgram(output.decodeIds([bos, ...tokens, eos]), { mode: options.mode });
+      return decoded.ok ? decoded.source : null;
+    });
+    return { programs, sequences };
+  } finally {
+    encoded.dispose();
+  }
+}

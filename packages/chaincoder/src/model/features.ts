@@ -1,0 +1,192 @@
+/**
+ * Turns code problems into model batches. Programs become
+ * `[BOS] S1 [SEP] S2 [SEP] S3 [SEP] S4 [EOS]` targets, and I/O tests become
+ * aligned syntax/content samples. Descriptions become GPT-2 BPE ids (from the
+ * gpt-tokenizer package) remapped to the ids seen in the training split, so
+ * the embedding table stays small.
+ */
+import { encode as bpeEncode } from 'gpt-tokenizer';
+import { getLogger, type Random } from '@sculpt/core';
+import type { CodeProblem, IoExample } from '@sculpt/datasets';
+import { PythonSyntaxError, UnsupportedSyntaxError } from '../ast/parse.js';
+import { alignIoSamples, encodeIoSample, ioSampleToObject, type EncodedIoSample } from '../tokenizer/iodata.js';
+import { PoolOverflowError } from '../tokenizer/normalize.js';
+import { createProgramTokenizer, type EncodedProgram, type EncodeOptions } from '../tokenizer/encode.js';
+import { serializeTarget } from '../tokenizer/target.js';
+import { buildVocabularies, type Vocabulary } from '../tokenizer/vocabulary.js';
+import { drawItems } from '../train/batches.js';
+import type { ModelBatch } from './batch.js';
+import type { ChainCoderConfig } from './config.js';
+
+const log = getLogger('chaincoder:features');
+
+export interface PreparedProblem {
+  id: string;
+  /** GPT-2 BPE ids of the description. */
+  descriptionTokens: number[];
+  /** Encoded I/O samples the model may see. */
+  samples: EncodedIoSample[];
+  /** Encoded reference programs. */
+  programs: EncodedProgram[];
+}
+
+export interface PrepareOptions {
+  tokenizer: EncodeOptions;
+  /** Use hidden tests as extra I/O samples (training only; never for evaluation). */
+  includeHiddenTests: boolean;
+  /** Targets longer than this are rejected, not cut. */
+  maxTargetLength: number;
+}
+
+export interface PrepareReport {
+  problems: number;
+  programs: number;
+  /** Programs left out, by reason. */
+  droppedPrograms: Record<string, number>;
+  /** Problems left out because no program or no I/O sample remained. */
+  droppedProblems: number;
+}
+
+function encodeSamples(tests: readonly IoExample[], options: EncodeOptions): EncodedIoSample[] {
+  return tests.map((test) => encodeIoSample(ioSampleToObject(test.input, test.output), { mode: options.mode }));
+}
+
+/** Tokenizes problems; programs that fail to parse or are too long are counted and left out. */
+export async function prepareProblems(problems: readonly CodeProblem[], options: PrepareOptions): Promise<{ prepared: PreparedProblem[]; report: PrepareReport }> {
+  const tokenizer = await createProgramTokenizer();
+  const report: PrepareReport = { problems: 0, programs: 0, droppedPrograms: {}, droppedProblems: 0 };
+  const drop = (reason: string): void => {
+    report.droppedPrograms[reason] = (report.droppedPrograms[reason] ?? 0) + 1;
+  };
+  const prepared: PreparedProblem[] = [];
+  for (const problem of problems) {
+    const programs: EncodedProgram[] = [];
+    for (const solution of problem.solutions) {
+      try {
+        const encoded = tokenizer.encode(solution, options.tokenizer);
+        // BOS, three separators and EOS come on top of the four segments.
+        const length = encoded.s1.length + encoded.s2.length + encoded.s3.length + encoded.s4.length + 5;
+        if (length > options.maxTargetLength) drop('target longer than maxTargetLength');
+        else programs.push(encoded);
+      } catch (error) {
+        if (error instanceof PythonSyntaxError) drop('syntax error');
+        else if (error instanceof UnsupportedSyntaxError) drop('unsupported syntax');
+        else if (error instanceof PoolOverflowError) drop('too many identifiers');
+        else throw error;
+      }
+    }
+    const samples = encodeSamples(options.includeHiddenTests ? [...problem.examples, ...problem.tests] : problem.examples, options.tokenizer);
+    if (programs.length === 0 || samples.length === 0) {
+      report.droppedProblems++;
+      continue;
+    }
+    prepared.push({ id: problem.id, descriptionTokens: bpeEncode(problem.description), samples, programs });
+    report.programs += programs.length;
+  }
+  report.problems = prepared.length;
+  log.info(() => `Prepared ${report.problems} problems with ${report.programs} programs (${JSON.stringify(report.droppedPrograms)} programs dropped)`);
+  return { prepared, report };
+}
+
+/** Ids 0 and 1 of the description vocabulary: padding and unknown subwords. */
+export const DESCRIPTION_PAD = 0;
+export const DESCRIPTION_UNKNOWN = 1;
+
+export interface CodeVocabularies {
+  input: Vocabulary;
+  output: Vocabulary;
+  /** GPT-2 BPE id → compact description id (from 2 up). */
+  description: Map<number, number>;
+}
+
+/** Builds every vocabulary from the training split only. */
+export function buildCodeVocabularies(train: readonly PreparedProblem[], options: { mode: 'lossless' | 'compat'; minSyntaxCount?: number }): CodeVocabularies {
+  const built = buildVocabularies(
+    train.flatMap((problem) => problem.programs),
+    train.flatMap((problem) => problem.samples),
+    { mode: options.mode, minSyntaxCount: options.minSyntaxCount },
+  );
+  const description = new Map<number, number>();
+  for (const problem of train) {
+    for (const token of problem.descriptionTokens) if (!description.has(token)) description.set(token, description.size + 2);
+  }
+  return { input: built.input, output: built.output, description };
+}
+
+export interface BatchShape {
+  /** I/O samples per instance (the curriculum's value). */
+  ioSamples: number;
+  /** Programs per instance (the curriculum's value); 0 builds an inference batch with no targets. */
+  programs: number;
+}
+
+/** Builds one batch from prepared problems, drawing samples and programs with `random`. */
+export function buildBatch(
+  instances: readonly PreparedProblem[],
+  vocabularies: CodeVocabularies,
+  config: ChainCoderConfig,
+  shape: BatchShape,
+  random: Random,
+): ModelBatch {
+  const { input, output } = vocabularies;
+  const inputPadSyntax = input.specialId('ioPadSyntax');
+  const inputPadContent = input.specialId('ioPadContent');
+  const outputPad = output.specialId('pad');
+
+  const aligned = instances.map((instance) => {
+    const samples = drawItems(instance.samples, Math.min(shape.ioSamples, config.maxSamples), random);
+    const { syntax, content } = alignIoSamples(samples);
+    // NOTE: I/O sequences longer than maxIoLength are cut at the end, which drops their final pair.
+    return {
+      syntax: syntax.map((row) => input.encodeIds(row.slice(0, config.maxIoLength))),
+      content: content.map((row) => input.encodeIds(row.slice(0, config.maxIoLength))),
+    };
+  });
+  const S = Math.max(...aligned.map((item) => item.syntax.length));
+  const T = Math.max(...aligned.map((item) => item.syntax[0].length));
+  const ioIds: number[] = [];
+  aligned.forEach((item) => {
+    for (let t = 0; t < T; t++) {
+      for (const [channel, pad] of [
+        [item.syntax, inputPadSyntax],
+        [item.content, inputPadContent],
+      ] as const) {
+        for (let s = 0; s < S; s++) ioIds.push(channel[s]?.[t] ?? pad);
+      }
+    }
+  });
+
+  const descriptions = instances.map((instance) => {
+    const ids = instance.descriptionTokens.slice(0, config.maxDescriptionLength).map((token) => vocabularies.description.get(token) ?? DESCRIPTION_UNKNOWN);
+    return ids.length > 0 ? ids : [DESCRIPTION_UNKNOWN];
+  });
+  const Ld = Math.max(...descriptions.map((ids) => ids.length));
+
+  const programInstance: number[] = [];
+  const targets: number[][] = [];
+  instances.forEach((instance, index) => {
+    if (shape.programs === 0) return;
+    for (const program of drawItems(instance.programs, shape.programs, random)) {
+      programInstance.push(index);
+      targets.push(output.encodeIds(serializeTarget(program)));
+    }
+  });
+  // An inference batch has no targets; 2 (BOS and EOS) keeps the shape valid.
+  const Lt = Math.max(2, ...targets.map((target) => target.length));
+
+  return {
+    instances: instances.length,
+    samples: S,
+    ioLength: T,
+    ioIds,
+    sampleCounts: aligned.map((item) => item.syntax.length),
+    ioLengths: aligned.map((item) => item.syntax[0].length),
+    descriptionLength: Ld,
+    descriptionIds: descriptions.flatMap((ids) => [...ids, ...new Array<number>(Ld - ids.length).fill(DESCRIPTION_PAD)]),
+    descriptionLengths: descriptions.map((ids) => ids.length),
+    programInstance,
+    targetLength: Lt,
+    targets: targets.flatMap((target) => [...target, ...new Array<number>(Lt - target.length).fill(outputPad)]),
+    targetLengths: targets.map((target) => target.length),
+  };
+}

@@ -1,0 +1,4 @@
+export * from './batch.js';
+export * from './config.js';
+export * from './model.js';
+export * from './features.js';

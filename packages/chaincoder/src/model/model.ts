@@ -1,0 +1,269 @@
+/**
+ * The ChainCoder model on runtime-gpu's kernels and autograd:
+ *
+ * 1. Sample embedder: every (instance, aligned I/O position, syntax-or-content
+ *    channel) is a sequence over the instance's samples. An encoder stack
+ *    attends across the samples, the output at sample 0 is kept, and the
+ *    syntax and content channels are summed: [I·T, d].
+ * 2. Description encoder: a small trainable encoder over subword ids, pooled
+ *    to first, last and mean vectors, each plus a learned marker embedding.
+ * 3. Encoder: the pooled description vectors are prepended to the I/O
+ *    embeddings, learned positions added, and an encoder stack runs: [I·M, d].
+ * 4. Decoder: causal self-attention over the target, cross-attention over the
+ *    encoder output of the program's instance, and an output projection tied
+ *    to the target embedding.
+ *
+ * Rows are gathered with the embedding op (which is differentiable in its
+ * table) and concatenated through constant 0/1 selection matrices, so every
+ * step runs on the same kernels on the cpu and webgpu devices.
+ */
+import { Random } from '@sculpt/core';
+import {
+  IGNORE_INDEX,
+  ParameterStore,
+  createCrossDecoderBlock,
+  createEncoderBlock,
+  gptBlockConfig,
+  keep,
+  nn as F,
+  scope,
+  type BlockConfig,
+  type Device,
+  type Tensor,
+  type TransformerBlock,
+} from '@sculpt/runtime-gpu';
+import { checkBatch, type ModelBatch } from './batch.js';
+import { checkConfig, type ChainCoderConfig } from './config.js';
+
+/** Pooled description vectors prepended to the I/O tokens. */
+export const DESCRIPTION_VECTORS = 3;
+
+function blockConfig(config: ChainCoderConfig): BlockConfig {
+  return gptBlockConfig({
+    dim: config.dim,
+    heads: config.heads,
+    hiddenDim: config.hiddenDim,
+    normEps: config.normEps,
+    activation: 'relu',
+    preNorm: config.preNorm,
+  });
+}
+
+/** Builds a [rows, columns] 0/1 matrix with a one at (row, column) for each pair. */
+function selectionData(rows: number, columns: number, ones: Iterable<[number, number]>): Float32Array {
+  const data = new Float32Array(rows * columns);
+  for (const [row, column] of ones) data[row * columns + column] = 1;
+  return data;
+}
+
+export class ChainCoderModel {
+  readonly params: ParameterStore;
+  readonly sampleBlocks: TransformerBlock[];
+  readonly descriptionBlocks: TransformerBlock[];
+  readonly encoderBlocks: TransformerBlock[];
+  readonly decoderBlocks: TransformerBlock[];
+
+  constructor(
+    readonly device: Device,
+    readonly config: ChainCoderConfig,
+    seed: number,
+  ) {
+    checkConfig(config);
+    const random = new Random(seed);
+    const { dim } = config;
+    this.params = new ParameterStore(device);
+    const normal = (std: number) => ({ std, random });
+    this.params.create('input_embed.weight', [config.inputVocab, dim], normal(0.02));
+    this.params.create('sample_position.weight', [config.maxSamples, dim], normal(0.01));
+    this.params.create('description_embed.weight', [config.descriptionVocab, dim], normal(0.02));
+    this.params.create('description_position.weight', [config.maxDescriptionLength, dim], normal(0.01));
+    this.params.create('description_marker.weight', [DESCRIPTION_VECTORS, dim], normal(0.02));
+    this.params.create('encoder_position.weight', [DESCRIPTION_VECTORS + config.maxIoLength, dim], normal(0.01));
+    this.params.create('output_embed.weight', [config.outputVocab, dim], normal(0.02));
+    this.params.create('decoder_position.weight', [config.maxTargetLength, dim], normal(0.01));
+    for (const name of ['sample_norm', 'description_norm', 'encoder_norm', 'decoder_norm']) {
+      this.params.create(`${name}.weight`, [dim], { value: 1 });
+      this.params.create(`${name}.bias`, [dim], { value: 0 });
+    }
+
+    const block = blockConfig(config);
+    const options = { random };
+    const stack = (count: number, create: typeof createEncoderBlock) => Array.from({ length: count }, () => create(device, block, options));
+    this.sampleBlocks = stack(config.sampleEmbedderLayers, createEncoderBlock);
+    this.descriptionBlocks = stack(config.descriptionLayers, createEncoderBlock);
+    this.encoderBlocks = stack(config.encoderLayers, createEncoderBlock);
+    this.decoderBlocks = stack(config.decoderLayers, createCrossDecoderBlock);
+  }
+
+  /** Lists every parameter with a unique dotted name, in a fixed order that checkpoints rely on. */
+  parameters(): [string, Tensor][] {
+    const nested = (prefix: string, blocks: TransformerBlock[]): [string, Tensor][] =>
+      blocks.flatMap((block, index) => block.parameters().map(([name, tensor]): [string, Tensor] => [`${prefix}.${index}.${name}`, tensor]));
+    return [
+      ...this.params.entries(),
+      ...nested('sample_blocks', this.sampleBlocks),
+      ...nested('description_blocks', this.descriptionBlocks),
+      ...nested('encoder_blocks', this.encoderBlocks),
+      ...nested('decoder_blocks', this.decoderBlocks),
+    ];
+  }
+
+  parameterCount(): number {
+    return this.parameters().reduce((sum, [, tensor]) => sum + tensor.size, 0);
+  }
+
+  /**
+   * Index, mask and selection tensors of the current batch. The tape needs
+   * them during backward, after the forward scope has closed, so they are kept
+   * out of the scope and released by `releaseBatchTensors`.
+   */
+  readonly #batchTensors: Tensor[] = [];
+
+  #constant(values: ArrayLike<number>, shape: number[], dtype: 'i32' | 'f32'): Tensor {
+    const tensor = keep(this.device.tensor(values, shape, dtype));
+    this.#batchTensors.push(tensor);
+    return tensor;
+  }
+
+  #ids(values: number[]): Tensor {
+    return this.#constant(values, [values.length], 'i32');
+  }
+
+  #mask(rows: number, columns: number, lengths: number[]): Tensor {
+    const data = new Float32Array(rows * columns);
+    lengths.forEach((length, row) => data.fill(1, row * columns, row * columns + length));
+    return this.#constant(data, [rows, columns], 'f32');
+  }
+
+  #selection(rows: number, columns: number, ones: Iterable<[number, number]>): Tensor {
+    return this.#constant(selectionData(rows, columns, ones), [rows, columns], 'f32');
+  }
+
+  /** Disposes the current batch's index and mask tensors; call after backward (or after reading an inference result). */
+  releaseBatchTensors(): void {
+    for (const tensor of this.#batchTensors.splice(0)) tensor.dispose();
+  }
+
+  #layerNorm(name: string, x: Tensor): Tensor {
+    return F.layerNorm(x, this.params.get(`${name}.weight`), this.params.get(`${name}.bias`), this.config.normEps);
+  }
+
+  /** Sample embedder: [I·T, d]. */
+  #embedSamples(batch: ModelBatch): Tensor {
+    const { instances: I, samples: S, ioLength: T } = batch;
+    const sequences = I * T * 2;
+    const positions = Array.from({ length: sequences * S }, (_, index) => index % S);
+    let x = F.add(F.embedding(this.params.get('input_embed.weight'), this.#ids(batch.ioIds)), F.embedding(this.params.get('sample_position.weight'), this.#ids(positions)));
+    x = this.#layerNorm('sample_norm', x);
+    const counts = Array.from({ length: sequences }, (_, sequence) => batch.sampleCounts[Math.floor(sequence / (T * 2))]);
+    const keyMask = this.#mask(sequences, S, counts);
+    for (const block of this.sampleBlocks) x = block.forward(x, { batch: sequences, keyMask });
+
+    // Pick the output at sample 0, then sum the syntax (even) and content (odd) channel rows.
+    const first = F.embedding(x, this.#ids(Array.from({ length: sequences }, (_, sequence) => sequence * S)));
+    const syntaxRows = Array.from({ length: I * T }, (_, row) => row * 2);
+    return F.add(F.embedding(first, this.#ids(syntaxRows)), F.embedding(first, this.#ids(syntaxRows.map((row) => row + 1))));
+  }
+
+  /** Description encoder, pooled: three [I, d] tensors (first, last, mean), each plus its marker. */
+  #embedDescriptions(batch: ModelBatch): Tensor[] {
+    const { instances: I, descriptionLength: Ld } = batch;
+    const positions = Array.from({ length: I * Ld }, (_, index) => index % Ld);
+    let x = F.add(
+      F.embedding(this.params.get('description_embed.weight'), this.#ids(batch.descriptionIds)),
+      F.embedding(this.params.get('description_position.weight'), this.#ids(positions)),
+    );
+    x = this.#layerNorm('description_norm', x);
+    const keyMask = this.#mask(I, Ld, batch.descriptionLengths);
+    for (const block of this.descriptionBlocks) x = block.forward(x, { batch: I, keyMask });
+
+    const firstRows = Array.from({ length: I }, (_, i) => i * Ld);
+    const lastRows = batch.descriptionLengths.map((length, i) => i * Ld + length - 1);
+    const meanWeights = new Float32Array(I * I * Ld);
+    batch.descriptionLengths.forEach((length, i) => meanWeights.fill(1 / length, i * I * Ld + i * Ld, i * I * Ld + i * Ld + length));
+    // TODO: the reference pools first/CLS, last, max and min; max and min need a differentiable reduction kernel that runtime-gpu lacks, so mean is used instead.
+    const pooled = [
+      F.embedding(x, this.#ids(firstRows)),
+      F.embedding(x, this.#ids(lastRows)),
+      F.matmul(this.#constant(meanWeights, [I, I * Ld], 'f32'), x),
+    ];
+    const markers = this.params.get('description_marker.weight');
+    return pooled.map((vectors, k) => F.add(vectors, F.embedding(markers, this.#ids(new Array<number>(I).fill(k)))));
+  }
+
+  /** Encoder over [description vectors, I/O embeddings] per instance: [I·M, d] with M = 3 + T. */
+  encode(batch: ModelBatch): Tensor {
+    checkBatch(batch);
+    const { instances: I, ioLength: T } = batch;
+    const M = DESCRIPTION_VECTORS + T;
+    const io = this.#embedSamples(batch);
+    const descriptions = this.#embedDescriptions(batch);
+
+    // Concatenate through selection matrices: row i·M + k takes description vector k, row i·M + 3 + t takes I/O row i·T + t.
+    let x = F.matmul(this.#selection(I * M, I * T, (function* () {
+      for (let i = 0; i < I; i++) for (let t = 0; t < T; t++) yield [i * M + DESCRIPTION_VECTORS + t, i * T + t] as [number, number];
+    })()), io);
+    descriptions.forEach((vectors, k) => {
+      x = F.add(x, F.matmul(this.#selection(I * M, I, Array.from({ length: I }, (_, i): [number, number] => [i * M + k, i])), vectors));
+    });
+    x = F.add(x, F.embedding(this.params.get('encoder_position.weight'), this.#ids(Array.from({ length: I * M }, (_, row) => row % M))));
+    x = this.#layerNorm('encoder_norm', x);
+    const keyMask = this.#mask(I, M, batch.ioLengths.map((length) => DESCRIPTION_VECTORS + length));
+    for (const block of this.encoderBlocks) x = block.forward(x, { batch: I, keyMask });
+    return x;
+  }
+
+  /** Decoder logits [B·(Lt−1), outputVocab] for teacher forcing: position p predicts target token p + 1. */
+  decode(batch: ModelBatch, memory: Tensor): Tensor {
+    const { ioLength: T, targetLength: Lt } = batch;
+    const M = DESCRIPTION_VECTORS + T;
+    const programs = batch.programInstance.length;
+    const steps = Lt - 1;
+
+    const inputIds = Array.from({ length: programs * steps }, (_, index) => batch.targets[Math.floor(index / steps) * Lt + (index % steps)]);
+    const positions = Array.from({ length: programs * steps }, (_, index) => index % steps);
+    const table = this.params.get('output_embed.weight');
+    let x = F.add(F.embedding(table, this.#ids(inputIds)), F.embedding(this.params.get('decoder_position.weight'), this.#ids(positions)));
+    x = this.#layerNorm('decoder_norm', x);
+
+    const memoryRows = batch.programInstance.flatMap((instance) => Array.from({ length: M }, (_, m) => instance * M + m));
+    const programMemory = F.embedding(memory, this.#ids(memoryRows));
+    const memoryMask = this.#mask(programs, M, batch.programInstance.map((instance) => DESCRIPTION_VECTORS + batch.ioLengths[instance]));
+    const keyMask = this.#mask(programs, steps, batch.targetLengths.map((length) => length - 1));
+    for (const block of this.decoderBlocks) x = block.forward(x, { batch: programs, keyMask, memory: programMemory, memoryMask });
+    // Tied output projection: logits = x · E_outᵀ.
+    return F.linear(x, table);
+  }
+
+  /**
+   * Mean teacher-forced cross-entropy over every real target token after BOS
+   * (separators and EOS included). Call `releaseBatchTensors` once the loss
+   * has been backpropagated or read.
+   */
+  loss(batch: ModelBatch): Tensor {
+    return scope(() => {
+      const logits = this.decode(batch, this.encode(batch));
+      return F.crossEntropy(logits, this.#ids(teacherForcingLabels(batch)));
+    });
+  }
+
+  dispose(): void {
+    this.releaseBatchTensors();
+    this.params.dispose();
+    for (const block of [...this.sampleBlocks, ...this.descriptionBlocks, ...this.encoderBlocks, ...this.decoderBlocks]) block.dispose();
+  }
+}
+
+/** Label of decoder positions past a program's end; cross-entropy skips them. */
+export const IGNORE_LABEL = IGNORE_INDEX;
+
+/** Labels for decoder position p of program b: target token p + 1, or IGNORE_INDEX past the program's end. */
+export function teacherForcingLabels(batch: ModelBatch): number[] {
+  const { targetLength: Lt } = batch;
+  const steps = Lt - 1;
+  return Array.from({ length: batch.programInstance.length * steps }, (_, index) => {
+    const program = Math.floor(index / steps);
+    const position = index % steps;
+    return position + 1 < batch.targetLengths[program] ? batch.targets[program * Lt + position + 1] : IGNORE_LABEL;
+  });
+}
