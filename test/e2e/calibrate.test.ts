@@ -38,7 +38,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('sculpt calibrate', () => {
+// Each test starts the CLI one to three times; on a busy two-core machine a start takes several seconds.
+describe('sculpt calibrate', { timeout: 240_000 }, () => {
   it('writes a deterministic calibration file', async () => {
     const common = ['calibrate', '--dataset', 'gsm8k', '--split', 'test', '--data-dir', sharedData, '--model', model, '--format', 'icl', '--nsamples', '4', '--seqlen', '128'];
     const first = await sculpt([...common, '--seed', '3', '--out', join(dir, 'a.json'), '--json']);
@@ -81,8 +82,8 @@ describe('sculpt calibrate', () => {
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { datasets: unknown };
     expect(summary.datasets).toEqual([
-      { dataset: 'esnli', split: 'test', format: 'zero', nsamples: 2 },
-      { dataset: 'tinystories', split: 'train', format: 'window', nsamples: 2 },
+      { dataset: 'esnli', split: 'test', format: 'zero', nsamples: 2, sources: ['esnli/esnli_test.hf.sample.jsonl'] },
+      { dataset: 'tinystories', split: 'train', format: 'window', nsamples: 2, sources: ['tinystories/TinyStoriesV2-GPT4-train.sample.txt'] },
     ]);
     const file = JSON.parse(await readFile(out, 'utf8')) as { attention_mask: number[][]; samples: number[][]; provenance: { dataset: string }[] };
     expect(file.samples).toHaveLength(4);
@@ -129,6 +130,12 @@ describe('sculpt calibrate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('c5');
     for (const name of ['c4', 'gsm8k', 'winogrande', 'custom']) expect(run.stderr).toContain(name);
+  });
+
+  it('rejects a program-synthesis dataset', async () => {
+    const run = await sculpt(['calibrate', '--dataset', 'mbpp', '--data-dir', sharedData, '--tokenizer', tokenizer, '--out', join(dir, 'x.json')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('dataset "mbpp" does not produce calibration text');
   });
 
   it('rejects a format the dataset lacks', async () => {

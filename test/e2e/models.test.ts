@@ -148,10 +148,12 @@ describe('sculpt eval ppl', () => {
     await copyFile(tokenizer, join(dir, 'ppl', 'tok512.bin'));
   });
 
+  const llama2cPerplexity = new Map<string, number>();
+
   it.each([
     ['TinyStories', tinyStories, 256],
-    ['WikiText', wikiText, 512],
-  ])('runtime and onnxruntime agree on %s', async (_, data, seqlen) => {
+    ['WikiText', wikiText, 256],
+  ])('runtime and onnxruntime agree on %s', async (name, data, seqlen) => {
     const common = ['eval', 'ppl', '--model', onnx, '--tokenizer', tokenizer, '--data', String(data), '--seqlen', String(seqlen), '--max-windows', '6'];
     const runtime = await json(common);
     const onnxruntime = await json([...common, '--engine', 'onnxruntime']);
@@ -159,14 +161,13 @@ describe('sculpt eval ppl', () => {
     expect(Math.abs(Number(runtime.perplexity) / Number(onnxruntime.perplexity) - 1)).toBeLessThan(1e-3);
     const llama2c = await json(['eval', 'ppl', '--model', model, '--data', String(data), '--seqlen', String(seqlen), '--max-windows', '6']);
     expect(Math.abs(Number(llama2c.perplexity) / Number(onnxruntime.perplexity) - 1)).toBeLessThan(1e-3);
+    llama2cPerplexity.set(String(name), Number(llama2c.perplexity));
   });
 
-  it('TinyStories perplexity is low', async () => {
+  it('TinyStories perplexity is low', () => {
     // stories260K was trained on TinyStories, so its perplexity there is far below WikiText's.
-    const stories = await json(['eval', 'ppl', '--model', model, '--data', tinyStories, '--seqlen', '256', '--max-windows', '4']);
-    const wiki = await json(['eval', 'ppl', '--model', model, '--data', wikiText, '--seqlen', '256', '--max-windows', '4']);
-    expect(Number(stories.perplexity)).toBeLessThan(20);
-    expect(Number(wiki.perplexity)).toBeGreaterThan(3 * Number(stories.perplexity));
+    expect(llama2cPerplexity.get('TinyStories')).toBeLessThan(20);
+    expect(llama2cPerplexity.get('WikiText')).toBeGreaterThan(3 * llama2cPerplexity.get('TinyStories')!);
   });
 
   it('rejects seqlen beyond model', async () => {

@@ -4,7 +4,7 @@
  * python3 (see src/tokenizer/roundtrip.ts for the exact comparison).
  *
  * Usage: npx tsx --conditions=@sculpt/source scripts/roundtrip-corpus.ts [--out DIR] [--limit N]
- * Writes DIR/roundtrip-report.json and DIR/roundtrip-report.md (default DIR: <repo>/bench-results).
+ * Writes DIR/chaincoder-roundtrip.json and DIR/chaincoder-roundtrip.md (default DIR: <repo>/bench-results).
  * Identifier pools are unbounded here, so renaming is exercised without pool overflows.
  */
 import { execFileSync } from 'node:child_process';
@@ -67,7 +67,7 @@ const report = {
   failures: outcomes.filter((o) => o.status !== 'pass'),
 };
 mkdirSync(outDir, { recursive: true });
-await writeFileAtomic(join(outDir, 'roundtrip-report.json'), JSON.stringify(report, null, 2) + '\n');
+await writeFileAtomic(join(outDir, 'chaincoder-roundtrip.json'), JSON.stringify(report, null, 2) + '\n');
 
 const lines = [
   '# ChainCoder tokenizer: lossless round trip against CPython',
@@ -85,5 +85,5 @@ const lines = [
   ...report.failures.map((f) => `- \`${f.name}\` — ${f.status}: ${(f.detail ?? '').replace(/\n/g, ' ').slice(0, 300)}`),
   '',
 ];
-await writeFileAtomic(join(outDir, 'roundtrip-report.md'), lines.join('\n'));
+await writeFileAtomic(join(outDir, 'chaincoder-roundtrip.md'), lines.join('\n'));
 log.info(() => `pass rate ${(report.passRate * 100).toFixed(2)}% (${passed}/${eligible.length}); report in ${outDir}`);

@@ -21,5 +21,6 @@ export { readCalibrationFile, writeCalibrationFile, serializeCalibrationFile } f
 export type { CalibrationFile, ReadCalibrationOptions } from './calibration-file.js';
 export { readModelContext } from './model-context.js';
 export type { ModelContext } from './model-context.js';
-export { effectiveFormat, replayMixture } from './sampling/mixture.js';
+export { effectiveFormat, isCalibrationDataset, replayMixture } from './sampling/mixture.js';
 export { DATASET_PLUGIN_VERSION } from './plugins/builtin.js';
+export { CALIBRATION_DATASET_NAMES } from './datasets/names.js';

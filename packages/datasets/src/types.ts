@@ -12,6 +12,9 @@
  *
  * Records are normalized to the Hugging Face field names listed per dataset
  * (e.g. gsm8k: question, answer), whatever layout the file on disk had.
+ *
+ * "The reference" in this package's comments is the calibration-data code of
+ * Bandari et al., "Is C4 Dataset Optimal for Pruning?" (EMNLP 2024).
  */
 import type { Tokenizer } from './tokenizers/types.js';
 

@@ -117,6 +117,26 @@ describe('other formats', () => {
     expect(gsm8k.formatExample(records[1], 'single')).toBe('Question: What is 3*3?\nAnswer: 9');
   });
 
+  it('finds ANLI rounds in Hugging Face file names', async () => {
+    const folder = join(dir, 'hf-anli', 'anli', 'plain_text');
+    await mkdir(folder, { recursive: true });
+    const rows = (round: number) =>
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'uid', data: [`u${round}`], type: 'STRING' },
+          { name: 'premise', data: [`premise of round ${round}`], type: 'STRING' },
+          { name: 'hypothesis', data: ['h'], type: 'STRING' },
+          { name: 'label', data: [round - 1], type: 'INT32' },
+          { name: 'reason', data: [''], type: 'STRING' },
+        ],
+      });
+    for (const round of [1, 2, 3]) await writeFile(join(folder, `train_r${round}-00000-of-00001.parquet`), new Uint8Array(rows(round)));
+    const anli = await createDataset('anli_r2', { dataDir: join(dir, 'hf-anli') });
+    const records = await allRecords(anli, 'train');
+    expect(records).toHaveLength(1);
+    expect(anli.formatExample(records[0], 'single')).toBe('Premise: premise of round 2\nHypothesis: h\nLabel: neutral');
+  });
+
   it('splits text files into documents', async () => {
     const path = join(dir, 'docs.txt');
     await writeFile(path, 'first doc\nstill first\n\n\nsecond doc\n');

@@ -238,8 +238,8 @@ describe('mixtures', () => {
     const set = await buildMixture([gsm8k, c4], { tokenizer, format: 'single', nsamples: 5, seqlen: 400, seed: 0 });
     expect(set.samples).toHaveLength(4);
     expect(set.parts).toEqual([
-      { dataset: 'gsm8k', split: 'train', format: 'single', nsamples: 2 },
-      { dataset: 'c4', split: 'train', format: 'window', nsamples: 2 },
+      { dataset: 'gsm8k', split: 'train', format: 'single', nsamples: 2, sources: [`${sharedData}/gsm8k/test.sample.jsonl`] },
+      { dataset: 'c4', split: 'train', format: 'window', nsamples: 2, sources: ['c4/c4-en-train.00000-of-01024.sample.json'] },
     ]);
     expect(set.provenance.map((provenance) => provenance.dataset)).toEqual(['gsm8k', 'gsm8k', 'c4', 'c4']);
     // Window samples carry an all-ones mask next to padded ones.

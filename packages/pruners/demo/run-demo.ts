@@ -23,14 +23,14 @@ import { resolveStudyPaths, runStudy, studyConfigSchema } from '../src/index.js'
 import { generateDemoData } from './synthetic-data.js';
 
 const log = getLogger('demo');
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
+const demoDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(demoDir, '../../..');
 
 async function main(): Promise<void> {
   setLogLevel('info');
   const { values } = parseArgs({
     options: {
-      model: { type: 'string', default: path.join(here, 'model/demo-llama.bin') },
+      model: { type: 'string', default: path.join(demoDir, 'model/demo-llama.bin') },
       'data-dir': { type: 'string' },
       out: { type: 'string', default: path.join(repoRoot, 'runs/demo') },
       'ppl-split': { type: 'string' },

@@ -17,8 +17,8 @@ import { generateDemoData } from './synthetic-data.js';
 import { trainingDocuments } from './training-text.js';
 
 const log = getLogger('demo:train');
-const here = path.dirname(fileURLToPath(import.meta.url));
-const modelDir = path.join(here, 'model');
+const demoDir = path.dirname(fileURLToPath(import.meta.url));
+const modelDir = path.join(demoDir, 'model');
 
 const DIM = 48;
 const LAYERS = 3;
@@ -57,7 +57,7 @@ async function saveLlama2c(file: string, model: TransformerLM): Promise<void> {
     new Float32Array(SEQ_LEN * (headSize / 2)),
     new Float32Array(SEQ_LEN * (headSize / 2)),
   ];
-  // A positive vocabulary size tells run.c that the head shares the embedding.
+  // In run.c a positive vocabulary size means the head shares the embedding.
   const header = Buffer.from(Int32Array.from([DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, SEQ_LEN]).buffer);
   await writeFile(file, Buffer.concat([header, ...parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength))]));
 }

@@ -6,8 +6,8 @@
  * description, options: zodSchema }, create(options, context) })` and
  * `create` returns a `Pruner`. The pipeline then runs the model block by
  * block: it collects the statistics the pruner lists in `statistics` from
- * every linear layer's inputs over all calibration sequences, asks the
- * schedule (if any) for this block's sparsity, and calls `pruneLayer` once per
+ * every linear layer's inputs over all calibration sequences, takes this
+ * block's sparsity from the schedule (if any), and calls `pruneLayer` once per
  * linear layer with the dense weight and its statistics. The pruner returns
  * the new weight and its mask; the pipeline writes the weight back, re-runs
  * the block to feed the next one, and reports sparsity and reconstruction
@@ -52,7 +52,7 @@ export interface LayerToPrune {
   statistics: LayerStatistics;
   /** Fraction to prune in this layer, after the schedule. */
   sparsity: number;
-  /** Set when the run asks for N:M sparsity; `sparsity` is then 0.5. */
+  /** Set when the run requests N:M sparsity; `sparsity` is then 0.5. */
   pattern?: NMPattern;
 }
 

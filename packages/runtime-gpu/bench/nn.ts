@@ -334,10 +334,16 @@ async function benchDevices(): Promise<Device[]> {
 export async function runNnBenchmarks(): Promise<BenchRecord[]> {
   const devices = await benchDevices();
   const records: BenchRecord[] = [];
-  await attentionCases(devices, records);
-  await normCases(devices, records);
-  await crossEntropyCases(devices, records);
-  await trainingCases(devices, records);
+  const groups: [string, (devices: Device[], records: BenchRecord[]) => Promise<void>][] = [
+    ['attention', attentionCases],
+    ['norms', normCases],
+    ['cross-entropy', crossEntropyCases],
+    ['training step', trainingCases],
+  ];
+  for (const [name, run] of groups) {
+    process.stderr.write(`nn bench: ${name} on ${devices.map((device) => device.kind).join(', ')}\n`);
+    await run(devices, records);
+  }
   return records;
 }
 

@@ -61,7 +61,7 @@ describe.each(DEVICE_KINDS)('linalg on %s', (kind: DeviceKind) => {
     await disposeDevices();
   });
 
-  it.each([1, 5, 32, 33, 77])('factors an SPD matrix of order %i', async (n) => {
+  it.each([1, 5, 32, 33, 77, 300])('factors an SPD matrix of order %i', async (n) => {
     const a = spdMatrix(n, n);
     const l = await cholesky(device.tensor(a, [n, n]));
     expectClose(await l.read(), reference.cholesky(a, n), f32, `cholesky ${n}`);
@@ -87,6 +87,22 @@ describe.each(DEVICE_KINDS)('linalg on %s', (kind: DeviceKind) => {
     const h = spdMatrix(n, 9);
     const u = await inverseHessianFactor(device.tensor(h, [n, n]));
     expectClose(await u.read(), reference.inverseHessianFactor(h, n, 0.01), { atol: 1e-4, rtol: 1e-3 }, 'U');
+  });
+
+  it('computes the inverse-Hessian factor in blocks', async () => {
+    const n = 264;
+    const h = spdMatrix(n, 21);
+    const u = await inverseHessianFactor(device.tensor(h, [n, n]));
+    expectClose(await u.read(), reference.inverseHessianFactor(h, n, 0.01), { atol: 1e-4, rtol: 1e-3 }, 'U');
+  });
+
+  it('reports a failing pivot in a later block', async () => {
+    const n = 300;
+    const a = spdMatrix(n, 5);
+    a[290 * n + 290] = -1e6;
+    const error = await cholesky(device.tensor(a, [n, n])).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NotPositiveDefiniteError);
+    expect((error as NotPositiveDefiniteError).pivotIndex).toBe(290);
   });
 
   it('raises NotPositiveDefiniteError with the pivot', async () => {

@@ -1,16 +1,17 @@
 /**
- * Python source to a CPython-3.11-shaped syntax tree. tree-sitter-python
- * (loaded as WebAssembly through web-tree-sitter) produces the concrete syntax
- * tree; `Converter` maps it to the node classes and normalizations of
- * CPython's `ast.parse`: expression contexts, flattened `and`/`or` chains,
- * chained comparisons, implicit string concatenation, exact literal values
- * and `elif` as a nested `If`.
+ * Python source to a CPython-3.11-shaped syntax tree. tree-sitter-python,
+ * loaded as WebAssembly through web-tree-sitter, produces the concrete syntax
+ * tree. `Converter` maps it to the node classes of CPython's `ast.parse` and
+ * applies CPython's normalizations: expression contexts, flattened `and`/`or`
+ * chains, chained comparisons, implicit string concatenation, exact literal
+ * values and `elif` as a nested `If`.
  */
 import { createRequire } from 'node:module';
 import { InputError } from '@sculpt/core';
 import { Language, Parser, type Node } from 'web-tree-sitter';
-import { makeNode, str, type AstNode, type AstValue, type PyConstant } from './nodes.js';
-import { LiteralError, decodeEscapes, parseFloatLiteral, parseIntLiteral } from './literals.js';
+import { makeNode, type AstNode, type AstValue, type PyConstant } from './nodes.js';
+import { LiteralError, parseFloatLiteral, parseIntLiteral } from './literals.js';
+import { StringLiteralConverter } from './string-literals.js';
 
 /** Source that CPython would reject; `line` and `column` are 1-based. */
 export class PythonSyntaxError extends InputError {
@@ -106,6 +107,9 @@ const BINARY_OPERATORS: Readonly<Record<string, string>> = {
 const BINARY_PRECEDENCE: Readonly<Record<string, number>> = {
   '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '@': 6, '/': 6, '//': 6, '%': 6, '**': 8,
 };
+/** Field holding the object a call, attribute or subscript applies to. */
+const CHAIN_BASE_FIELD: Readonly<Record<string, string>> = { call: 'function', attribute: 'object', subscript: 'value' };
+
 const UNARY_OPERATORS: Readonly<Record<string, string>> = { '+': 'UAdd', '-': 'USub', '~': 'Invert' };
 const COMPARISON_OPERATORS: Readonly<Record<string, string>> = {
   '==': 'Eq', '!=': 'NotEq', '<': 'Lt', '<=': 'LtE', '>': 'Gt', '>=': 'GtE',
@@ -116,15 +120,13 @@ const op = (name: string): AstNode => makeNode(name);
 const ctxNode = (ctx: Ctx): AstNode => makeNode(ctx);
 const constant = (value: PyConstant, kind: string | null = null): AstNode => makeNode('Constant', { value, kind });
 
-/** One string literal piece of a (possibly implicitly concatenated) string. */
-type StringPart = { kind: 'text'; text: string } | { kind: 'value'; node: AstNode };
-
 class Converter {
   /** Star expressions whose star was moved outward by `hoistSplat`. */
   private readonly strippedSplats = new Set<number>();
+  private readonly stringLiterals = new StringLiteralConverter(this);
 
   constructor(
-    private readonly source: string,
+    readonly source: string,
     private readonly file: string | undefined,
   ) {}
 
@@ -134,7 +136,7 @@ class Converter {
 
   // ---- helpers over the concrete tree ----
 
-  private children(node: Node): Node[] {
+  children(node: Node): Node[] {
     const out: Node[] = [];
     for (let i = 0; i < node.namedChildCount; i++) {
       const child = node.namedChild(i)!;
@@ -143,26 +145,26 @@ class Converter {
     return out;
   }
 
-  private field(node: Node, name: string): Node | null {
+  field(node: Node, name: string): Node | null {
     return node.childForFieldName(name);
   }
 
-  private required(node: Node, name: string): Node {
+  required(node: Node, name: string): Node {
     const child = node.childForFieldName(name);
     if (child === null) throw this.syntaxError(node, `missing ${name} in ${node.type}`);
     return child;
   }
 
-  private hasToken(node: Node, token: string): boolean {
+  hasToken(node: Node, token: string): boolean {
     for (let i = 0; i < node.childCount; i++) if (node.child(i)!.type === token) return true;
     return false;
   }
 
-  private syntaxError(node: Node, detail: string): PythonSyntaxError {
+  syntaxError(node: Node, detail: string): PythonSyntaxError {
     return new PythonSyntaxError(detail, node.startPosition.row + 1, node.startPosition.column + 1, this.file);
   }
 
-  private unsupported(node: Node, construct: string): UnsupportedSyntaxError {
+  unsupported(node: Node, construct: string): UnsupportedSyntaxError {
     return new UnsupportedSyntaxError(construct, node.startPosition.row + 1, this.file);
   }
 
@@ -610,7 +612,7 @@ class Converter {
 
   // ---- expressions ----
 
-  private expr(node: Node): AstNode {
+  expr(node: Node): AstNode {
     switch (node.type) {
       case 'identifier':
         return makeNode('Name', { id: identifier(node), ctx: ctxNode('Load') });
@@ -626,9 +628,9 @@ class Converter {
       case 'ellipsis':
         return constant({ py: 'Ellipsis' });
       case 'string':
-        return this.strings([node]);
+        return this.stringLiterals.convert([node]);
       case 'concatenated_string':
-        return this.strings(this.children(node));
+        return this.stringLiterals.convert(this.children(node));
       case 'parenthesized_expression': {
         const inner = this.children(node);
         if (inner.length !== 1) throw this.syntaxError(node, 'malformed parenthesized expression');
@@ -724,7 +726,7 @@ class Converter {
   private hoistSplat(node: Node): AstNode | null {
     let base: Node | null = node;
     while (base !== null && (base.type === 'call' || base.type === 'attribute' || base.type === 'subscript')) {
-      base = this.field(base, base.type === 'call' ? 'function' : base.type === 'attribute' ? 'object' : 'value');
+      base = this.field(base, CHAIN_BASE_FIELD[base.type]);
     }
     if (base === null || base.type !== 'list_splat' || this.strippedSplats.has(base.id)) return null;
     this.strippedSplats.add(base.id);
@@ -933,130 +935,4 @@ class Converter {
     return makeNode('Yield', { value: value === undefined ? null : this.expr(value) });
   }
 
-  // ---- string literals ----
-
-  private strings(nodes: Node[]): AstNode {
-    const parts: StringPart[] = [];
-    let sawBytes = false;
-    let sawText = false;
-    let sawFormatted = false;
-    let kind: string | null = null;
-    nodes.forEach((node, index) => {
-      const start = node.children.find((child) => child?.type === 'string_start');
-      if (start === undefined || start === null) throw this.syntaxError(node, 'string literal without an opening quote');
-      const prefix = start.text.replace(/['"]+$/, '').toLowerCase();
-      // The closing quote is the opening one; tree-sitter's string_end can also swallow backslashes before it.
-      const bodyEnd = node.endIndex - (start.text.length - prefix.length);
-      if (index === 0 && prefix.includes('u')) kind = 'u';
-      const isBytes = prefix.includes('b');
-      if (isBytes) sawBytes = true;
-      else sawText = true;
-      if (prefix.includes('f')) {
-        sawFormatted = true;
-        parts.push(...this.formattedParts(node, prefix.includes('r'), bodyEnd));
-      } else {
-        const body = this.source.slice(start.endIndex, bodyEnd);
-        parts.push({ kind: 'text', text: this.decodeBody(node, body, prefix) });
-      }
-    });
-    if (sawBytes && sawText) throw this.syntaxError(nodes[0], 'cannot mix bytes and nonbytes literals');
-    if (sawBytes) {
-      const text = parts.map((part) => (part.kind === 'text' ? part.text : '')).join('');
-      const bytes: number[] = [];
-      for (let i = 0; i < text.length; i++) bytes.push(text.charCodeAt(i));
-      return constant({ py: 'bytes', value: bytes });
-    }
-    if (!sawFormatted) return constant(str(parts.map((part) => (part.kind === 'text' ? part.text : '')).join('')), kind);
-    return makeNode('JoinedStr', { values: this.mergeParts(parts) });
-  }
-
-  private decodeBody(node: Node, body: string, prefix: string): string {
-    const isBytes = prefix.includes('b');
-    if (isBytes && /[^\x00-\x7f]/.test(body)) throw this.syntaxError(node, 'bytes can only contain ASCII literal characters');
-    if (prefix.includes('r')) return body;
-    try {
-      return decodeEscapes(body, isBytes);
-    } catch (error) {
-      if (error instanceof LiteralError) {
-        if (error.message.includes('\\N{')) throw this.unsupported(node, '\\N{...} escape');
-        throw this.syntaxError(node, error.message);
-      }
-      throw error;
-    }
-  }
-
-  /** Joins adjacent literal text into one Constant and drops empty text, as CPython does inside a JoinedStr. */
-  private mergeParts(parts: StringPart[]): AstNode[] {
-    const values: AstNode[] = [];
-    let text = '';
-    for (const part of parts) {
-      if (part.kind === 'text') {
-        text += part.text;
-        continue;
-      }
-      if (text !== '') values.push(constant(str(text)));
-      text = '';
-      values.push(part.node);
-    }
-    if (text !== '') values.push(constant(str(text)));
-    return values;
-  }
-
-  /** Literal text and replacement fields of one f-string, in source order. */
-  private formattedParts(node: Node, raw: boolean, bodyEnd: number): StringPart[] {
-    const parts: StringPart[] = [];
-    let cursor = -1;
-    for (const child of node.children) {
-      if (child === null) continue;
-      if (child.type === 'string_start') {
-        cursor = child.endIndex;
-      } else if (child.type === 'interpolation' || child.type === 'string_end') {
-        const textEnd = child.type === 'string_end' ? bodyEnd : child.startIndex;
-        parts.push({ kind: 'text', text: this.fstringText(node, this.source.slice(cursor, textEnd), raw) });
-        cursor = child.endIndex;
-        if (child.type === 'interpolation') parts.push(...this.interpolation(child, raw));
-      }
-    }
-    return parts;
-  }
-
-  private fstringText(node: Node, text: string, raw: boolean): string {
-    const unescaped = text.replace(/\{\{/g, '{').replace(/\}\}/g, '}');
-    return this.decodeBody(node, unescaped, raw ? 'r' : '');
-  }
-
-  private interpolation(node: Node, raw: boolean): StringPart[] {
-    const expression = this.required(node, 'expression');
-    const conversionNode = this.field(node, 'type_conversion');
-    const specNode = this.field(node, 'format_specifier');
-    const parts: StringPart[] = [];
-    let conversion = conversionNode === null ? -1 : conversionNode.text.charCodeAt(1);
-    // `{expr=}` (self-documenting) emits the expression text and '=' as literal text, and defaults to !r.
-    const equals = node.children.find((child) => child?.type === '=');
-    if (equals !== undefined && equals !== null) {
-      const openBrace = node.child(0)!;
-      // The literal keeps the whitespace after '=' too, up to the conversion, format spec or closing brace.
-      const after = equals.nextSibling;
-      const textEnd = after === null ? equals.endIndex : after.startIndex;
-      parts.push({ kind: 'text', text: this.source.slice(openBrace.endIndex, textEnd) });
-      if (conversionNode === null && specNode === null) conversion = 'r'.charCodeAt(0);
-    }
-    const value = expression.type === 'expression_list' ? this.expr(expression) : this.expr(expression);
-    const formatSpec = specNode === null ? null : this.formatSpec(specNode, raw);
-    parts.push({ kind: 'value', node: makeNode('FormattedValue', { value, conversion, format_spec: formatSpec }) });
-    return parts;
-  }
-
-  private formatSpec(node: Node, raw: boolean): AstNode {
-    const parts: StringPart[] = [];
-    let cursor = node.startIndex + 1; // skip ':'
-    for (const child of node.children) {
-      if (child === null || child.type !== 'format_expression') continue;
-      parts.push({ kind: 'text', text: this.fstringText(node, this.source.slice(cursor, child.startIndex), raw) });
-      parts.push(...this.interpolation(child, raw));
-      cursor = child.endIndex;
-    }
-    parts.push({ kind: 'text', text: this.fstringText(node, this.source.slice(cursor, node.endIndex), raw) });
-    return makeNode('JoinedStr', { values: this.mergeParts(parts) });
-  }
 }

@@ -54,6 +54,8 @@ export interface GeneratedCandidates {
   programs: (string | null)[];
   /** Generated token ids per candidate, without BOS and EOS. */
   sequences: number[][];
+  /** Per candidate: why its tokens did not decode, or null when they did. */
+  failures: (string | null)[];
 }
 
 export async function generateCandidates(
@@ -84,11 +86,12 @@ export async function generateCandidates(
       },
     );
     const sequences = results.map((result) => result.sequences[0].tokens);
-    const programs = sequences.map((tokens) => {
-      const decoded = tryDecodeProgram(output.decodeIds([bos, ...tokens, eos]), { mode: options.mode });
-      return decoded.ok ? decoded.source : null;
-    });
-    return { programs, sequences };
+    const decoded = sequences.map((tokens) => tryDecodeProgram(output.decodeIds([bos, ...tokens, eos]), { mode: options.mode }));
+    return {
+      programs: decoded.map((result) => (result.ok ? result.source : null)),
+      sequences,
+      failures: decoded.map((result) => (result.ok ? null : result.reason)),
+    };
   } finally {
     encoded.dispose();
   }

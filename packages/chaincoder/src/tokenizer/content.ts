@@ -27,7 +27,7 @@ export const COMPAT_FLOAT_GRID: readonly number[] = (() => {
   return [...values].sort((a, b) => a - b);
 })();
 
-// NOTE: the grid's end points (is 1.0 in the first range, 10.0 in the second?) and the tie rule are not documented for the reference; these are a choice.
+// NOTE: the reference does not document whether the ranges include 1.0 and 10.0, or how ties snap. Both are included here, and ties go down.
 export function snapToFloatGrid(value: number): number {
   let best = COMPAT_FLOAT_GRID[0];
   for (const candidate of COMPAT_FLOAT_GRID) {

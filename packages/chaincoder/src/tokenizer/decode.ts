@@ -23,6 +23,8 @@ export type DecodeResult = ({ ok: true } & DecodedProgram) | { ok: false; reason
 
 /** Unquotes a one-character (or longer) str token such as `'a'` or `"'"`. */
 function unquote(token: string): string {
+  // Most pieces are one plain character in single quotes, like 'a'.
+  if (token.length === 3 && token[0] === "'" && token[2] === "'" && token[1] !== '\\') return token[1];
   const tree = parseDump(`Module(body=[Expr(value=Constant(value=${token},kind=None))],type_ignores=[])`);
   const constant = ((tree.body as AstNode[])[0].value as AstNode).value as { py: string; value: string };
   return constant.value;

@@ -16,6 +16,15 @@ export class DumpSyntaxError extends Error {
 
 const HEX_ESCAPE_WIDTH: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 
+// Sticky patterns match at a given offset without copying the rest of the text, which keeps parsing linear.
+const NUMBER_RE = /-?(\d+\.\d*|\d*\.\d+|\d+)(e[+-]?\d+)?j?/y;
+const WORD_RE = /[A-Za-z_][A-Za-z_0-9]*/y;
+
+function matchAt(pattern: RegExp, text: string, offset: number): RegExpExecArray | null {
+  pattern.lastIndex = offset;
+  return pattern.exec(text);
+}
+
 type Literal = { kind: 'constant'; value: PyConstant } | { kind: 'int'; value: bigint };
 
 /** Parses a dump string. Throws DumpSyntaxError on malformed text or unknown classes and fields. */
@@ -69,7 +78,7 @@ export function parseDump(text: string): AstNode {
       for (let i = 0; i < raw.length; i++) bytes.push(raw.charCodeAt(i));
       return { kind: 'constant', value: { py: 'bytes', value: bytes } };
     }
-    const number = /^-?(\d+\.\d*|\d*\.\d+|\d+)(e[+-]?\d+)?j?/.exec(text.slice(pos));
+    const number = matchAt(NUMBER_RE, text, pos);
     if (number !== null && number[0] !== '-') {
       pos += number[0].length;
       const token = number[0];
@@ -92,7 +101,7 @@ export function parseDump(text: string): AstNode {
       pos += 1;
       return items;
     }
-    const word = /^[A-Za-z_][A-Za-z_0-9]*/.exec(text.slice(pos))?.[0];
+    const word = matchAt(WORD_RE, text, pos)?.[0];
     if (word !== undefined && text[pos + word.length] === '(') return node();
     const isConstantValue = type === 'Constant' && field === 'value';
     if (word === 'None' || word === 'True' || word === 'False' || word === 'Ellipsis') {
@@ -111,7 +120,7 @@ export function parseDump(text: string): AstNode {
 
   const node = (): AstNode => {
     const start = pos;
-    const name = /^[A-Za-z_][A-Za-z_0-9]*/.exec(text.slice(pos))?.[0];
+    const name = matchAt(WORD_RE, text, pos)?.[0];
     if (name === undefined) return fail('expected a node class name');
     const fields = NODE_FIELDS[name];
     if (fields === undefined) {

@@ -35,7 +35,7 @@ function isIntContentField(type: string, field: string, mode: TokenizerMode): bo
   return mode === 'lossless' && type === 'ImportFrom' && field === 'level';
 }
 
-/** Where each pair came from, for outline strategies that follow the program's structure. */
+/** Origin of each pair in the program's structure, for outline strategies that follow it. */
 export interface FrameProvenance {
   /** Pair index at which each top-level statement starts. */
   statementStarts: number[];

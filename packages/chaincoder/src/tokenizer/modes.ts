@@ -1,8 +1,8 @@
 /**
  * Tokenizer modes. `lossless` (the default) keeps every field of the
- * Python 3.11 tree; `compat` reproduces the reference ChainCoder tokenizer
- * (Python 3.8 dump strings, float grid, dropped argument kinds and format
- * specs, `ImportFrom.level = 0`, `True`/`1`/`1.0` sharing one vocabulary key).
+ * Python 3.11 tree. `compat` reproduces the reference ChainCoder tokenizer:
+ * Python 3.8 dump strings, the float grid, dropped argument kinds and format
+ * specs, `ImportFrom.level = 0`, and `True`/`1`/`1.0` sharing one vocabulary key.
  */
 export type TokenizerMode = 'lossless' | 'compat';
 

@@ -115,6 +115,11 @@ export class Vocabulary {
     return this.index.get(SPECIAL_TOKENS[name])!;
   }
 
+  /** Checks that every token is in the vocabulary; programs that fail this are dropped from training after a count cut. */
+  covers(tokens: readonly string[]): boolean {
+    return tokens.every((token) => this.has(token));
+  }
+
   encodeIds(tokens: readonly string[]): number[] {
     return tokens.map((token) => this.id(token));
   }

@@ -6,7 +6,7 @@
 import { Registry, getLogger, type Decoder } from '@sculpt/core';
 import type { CodeProblem } from '@sculpt/datasets';
 import type { Device } from '@sculpt/runtime-gpu';
-import { buildCooccurrence } from '../decode/coarse-to-fine.js';
+import { buildCooccurrence, splitSegments } from '../decode/coarse-to-fine.js';
 import { generateCandidates, outputLayout } from '../decode/generate.js';
 import { evaluateCandidates, type EvaluationReport } from '../eval/evaluate.js';
 import { buildCodeVocabularies, prepareProblems, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
@@ -47,6 +47,10 @@ export interface ExperimentReport {
   steps: StepRecord[];
   /** Decoder name → evaluation of its candidates on the held-out problems. */
   evaluations: Record<string, EvaluationReport>;
+  /** Decoder name → share of candidates with three separators and len(S3) = len(S4). */
+  wellFormedRates: Record<string, number>;
+  /** Decoder name → count of candidates per decode failure reason (`ok` for decoded programs). */
+  decodeOutcomes: Record<string, Record<string, number>>;
 }
 
 function targetIds(vocabularies: CodeVocabularies, problems: readonly PreparedProblem[]): number[][] {
@@ -104,8 +108,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       ['constrained-sample', (await registry.create('decoder', 'constrained', { mode: 'sample', temperature: options.temperature, seed: options.seed })) as Decoder, options.samples, true],
     ];
     const evaluations: Record<string, EvaluationReport> = {};
+    const wellFormedRates: Record<string, number> = {};
+    const decodeOutcomes: Record<string, Record<string, number>> = {};
+    const layout = outputLayout(vocabularies.output);
     for (const [name, decoder, n, constrained] of decoders) {
       const candidates = new Map<string, (string | null)[]>();
+      let wellFormed = 0;
+      let total = 0;
+      const outcomes: Record<string, number> = {};
       for (const problem of heldOut) {
         const generated = await generateCandidates(model, vocabularies, problem, decoder, {
           n,
@@ -115,7 +125,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           seed: options.seed,
         });
         candidates.set(problem.id, generated.programs);
+        for (const [index, sequence] of generated.sequences.entries()) {
+          total++;
+          if (splitSegments(sequence, layout) !== null) wellFormed++;
+          const reason = generated.failures[index] ?? 'ok';
+          outcomes[reason] = (outcomes[reason] ?? 0) + 1;
+        }
       }
+      wellFormedRates[name] = total === 0 ? 0 : wellFormed / total;
+      decodeOutcomes[name] = outcomes;
       const scored = options.heldOut.filter((problem) => candidates.has(problem.id));
       evaluations[name] = await evaluateCandidates(options.sandbox, scored, candidates, { ks: n >= 5 ? [1, 5] : [1] });
       log.info(() => `${name}: decodability ${evaluations[name].rates.decodabilityRate.toFixed(3)}, pass@1 ${evaluations[name].passAtK['pass@1'].toFixed(3)}`);
@@ -131,6 +149,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       validationLossAfter,
       steps,
       evaluations,
+      wellFormedRates,
+      decodeOutcomes,
     };
   } finally {
     trainer.dispose();

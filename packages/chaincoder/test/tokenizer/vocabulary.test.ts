@@ -28,6 +28,8 @@ describe('vocabularies', () => {
     expect(report.syntaxOccurrenceCoverage).toBeLessThan(1);
     expect(report.programsFullyCovered).toBeLessThan(3);
     expect(output.outline).toBe('ast:32');
+    expect(output.covers([...programs[0].s3, ...programs[0].s4])).toBe(true);
+    expect(output.covers(programs[2].s3)).toBe(false);
   });
 
   it('maps unseen tokens to the unknown id', () => {

@@ -130,6 +130,9 @@ export class DatasetInstance implements CalibrationDataset {
       onSample: request.onSample,
     };
     const built = this.build(records, request, sampler, { padId, side: padding, mode });
+    log.debug(() =>
+      built.provenance.map((entry, i) => `${this.name} sample ${i}: records [${entry.records.map((record) => record.index).join(', ')}] offset ${entry.offset}`).join('\n'),
+    );
     // --data_seqlen windows are always left-padded, as in the reference.
     return { seqlen: request.seqlen, ...built, padId, padding: request.dataSeqlen !== undefined ? 'left' : padding, format: request.format };
   }

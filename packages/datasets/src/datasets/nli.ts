@@ -6,6 +6,7 @@
 import type { DatasetDefinition, DownstreamTemplates, Fields } from './definition.js';
 import { asObject, field, invalid, textField, type RecordLocation } from './fields.js';
 import { normalizeKey } from './rationales.js';
+import { pathTokens } from '../sources/local.js';
 
 export const LABEL_WORDS = ['entailment', 'neutral', 'contradiction'] as const;
 
@@ -57,7 +58,14 @@ function anli(round: 1 | 2 | 3): DatasetDefinition {
     name: `anli_r${round}`,
     description: `Adversarial NLI round ${round} (premise, hypothesis, label, reason); single, icl, cot`,
     family: 'downstream',
-    layout: { folders: [`anli/anli_v1.0/R${round}`, `anli_v1.0/R${round}`, `anli/R${round}`, `anli_r${round}`] },
+    layout: {
+      // Round folders of the original release first, then Hugging Face files named by split and round (train_r1-*.parquet).
+      folders: [`anli/anli_v1.0/R${round}`, `anli_v1.0/R${round}`, `anli/R${round}`, `anli_r${round}`, 'anli', 'facebook/anli'],
+      accept: (path) => {
+        const rounds = pathTokens(path).filter((token) => /^r[1-3]$/.test(token));
+        return rounds.length === 0 || rounds.includes(`r${round}`);
+      },
+    },
     normalize: normalizeAnli,
     // TODO: no hub fallback: the reference pins anli@bf206833154d4fcaf5e3b01b8bf17d4d15213cb1, whose data file paths were not verified.
     splits: { calibration: 'train', evaluation: 'test' },

@@ -75,7 +75,7 @@ export function detectFormat(path: string): { compression: Compression; format: 
   return { compression, format: dot >= 0 ? EXTENSIONS[base.slice(dot)] : undefined };
 }
 
-/** A stream transform that decompresses Zstandard data with fzstd. */
+/** Creates a stream transform that decompresses Zstandard data with fzstd. */
 function createZstdDecompressor(): Transform {
   let decoder: Decompress;
   const transform = new Transform({

@@ -15,8 +15,15 @@ import type { CalibrationDataset, CalibrationFormat, CalibrationRequest, Calibra
 const log = getLogger('datasets:mixture');
 
 export interface MixtureResult extends CalibrationSet {
-  /** Per dataset: its name, the split used and how many samples it gave. */
-  parts: { dataset: string; split: Split; format: CalibrationFormat; nsamples: number }[];
+  /** Per dataset: its name, the split and format used, how many samples it gave and the files they came from. */
+  parts: { dataset: string; split: Split; format: CalibrationFormat; nsamples: number; sources: string[] }[];
+}
+
+/** Returns whether a `dataset` plugin instance builds calibration sets (code datasets do not). */
+export function isCalibrationDataset(value: unknown): value is CalibrationDataset {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<CalibrationDataset>;
+  return typeof candidate.calibration === 'function' && Array.isArray(candidate.formats) && typeof candidate.name === 'string';
 }
 
 /** Returns the format a dataset samples in when `requested` is the requested format. */
@@ -55,7 +62,8 @@ export async function buildMixture(
     if (format !== request.format) log.info(`${dataset.name} is sampled with random windows (format "${request.format}" applies to downstream datasets)`);
     const set = await dataset.calibration({ ...request, format, nsamples: each, split });
     sets.push(set);
-    parts.push({ dataset: dataset.name, split, format, nsamples: set.samples.length });
+    const sources = [...new Set(set.provenance.flatMap((entry) => entry.records.map((record) => record.file)))].sort();
+    parts.push({ dataset: dataset.name, split, format, nsamples: set.samples.length, sources });
   }
 
   const padded = sets.some((set) => set.attentionMask !== undefined);

@@ -1,5 +1,5 @@
 /**
- * The three calibration sample builders, as pure functions of a seeded
+ * The calibration sample builders, as pure functions of a seeded
  * generator and a tokenized pool of documents or examples:
  *
  * - `windowSamples`: draw documents uniformly until one has more than seqlen
@@ -7,11 +7,13 @@
  *   loader, kept by the reference for every pre-training corpus);
  * - `concatSamples`: draw examples uniformly, each tokenized separately with
  *   its own BOS, and append until the concatenation exceeds seqlen; then a
- *   random seqlen window (the reference's `concat`, the paper's ICL and CoT);
- * - `paddedSamples`: one example padded to seqlen (`single` and `zero`).
+ *   random seqlen window (the reference's `concat`, used for its ICL and CoT formats);
+ * - `paddedSamples`: one example padded to seqlen (`single` and `zero`);
+ * - `fixedConcatSamples`: exactly K examples, padded to seqlen (`--num_incontext`).
  *
  * Every draw comes from core's `Random`, so a seed gives the same samples on
- * every machine.
+ * every machine. "The reference" is the code of Bandari et al., "Is C4 Dataset
+ * Optimal for Pruning?" (EMNLP 2024), whose calibration loaders these mirror.
  */
 import { InputError, Random, throwIfAborted } from '@sculpt/core';
 import type { PaddingSide, RecordProvenance, RunMode, SampleProvenance, Split } from '../types.js';

@@ -26,12 +26,12 @@ export interface LayerInput {
   tokenMask?: Uint8Array;
 }
 
-function checkInput(input: LayerInput, features: number, who: string): void {
+function checkInput(input: LayerInput, features: number, statistic: string): void {
   if (input.features !== features) {
-    throw new InputError(`${who}: input has ${input.features} features but the layer has ${features}`);
+    throw new InputError(`${statistic}: input has ${input.features} features but the layer has ${features}`);
   }
   if (input.data.length !== input.tokens * input.features) {
-    throw new InputError(`${who}: input data has ${input.data.length} values, expected ${input.tokens}×${input.features}`);
+    throw new InputError(`${statistic}: input data has ${input.data.length} values, expected ${input.tokens}×${input.features}`);
   }
 }
 
@@ -92,21 +92,21 @@ export class HessianAccumulator {
 
     // Scale the kept rows by √(2/n) and add XᵀX: copy X transposed, then
     // H −= (−Xᵀ)·X through the gemm backend.
-    const kept: number[] = [];
-    for (let t = 0; t < input.tokens; t++) if (tokenMask === undefined || tokenMask[t] !== 0) kept.push(t);
-    this.tokensCounted += kept.length;
-    if (kept.length === 0) return;
+    const countedTokens: number[] = [];
+    for (let t = 0; t < input.tokens; t++) if (tokenMask === undefined || tokenMask[t] !== 0) countedTokens.push(t);
+    this.tokensCounted += countedTokens.length;
+    if (countedTokens.length === 0) return;
 
     const scale = Math.sqrt(2 / this.sequences);
-    const x = new Float64Array(kept.length * features);
-    const negXt = new Float64Array(features * kept.length);
-    kept.forEach((t, row) => {
+    const x = new Float64Array(countedTokens.length * features);
+    const negXt = new Float64Array(features * countedTokens.length);
+    countedTokens.forEach((t, row) => {
       for (let j = 0; j < features; j++) {
         const value = scale * input.data[t * features + j];
         x[row * features + j] = value;
-        negXt[j * kept.length + row] = -value;
+        negXt[j * countedTokens.length + row] = -value;
       }
     });
-    await this.gemm.subtractProduct(features, features, kept.length, negXt, 0, kept.length, x, 0, features, this.values, 0, features);
+    await this.gemm.subtractProduct(features, features, countedTokens.length, negXt, 0, countedTokens.length, x, 0, features, this.values, 0, features);
   }
 }

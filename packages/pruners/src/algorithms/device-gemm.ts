@@ -1,8 +1,8 @@
 /**
  * A GemmBackend that hands large products to a runtime device's matmul
  * (onnxruntime's MLAS on the CPU device). Operands are rounded to float32,
- * the precision the reference accumulates its statistics in; small products
- * stay on the float64 loop, where the copies would cost more than they save.
+ * the precision the reference accumulates its statistics in. Small products
+ * stay on the float64 loop, because there the copies cost more than they save.
  */
 import { getCpuDevice, matmul, type Device } from '@sculpt/runtime-gpu';
 import { referenceGemm, type GemmBackend } from './linalg.js';

@@ -57,7 +57,7 @@ export const referenceGemm: GemmBackend = {
 
 /**
  * In-place lower Cholesky factor of a symmetric n×n matrix stored row-major:
- * on return the lower triangle holds L with L·Lᵀ = A and the strict upper
+ * on return the lower triangle contains L with L·Lᵀ = A and the strict upper
  * triangle is zeroed. Right-looking and blocked so the trailing update is a
  * matrix product handed to `gemm`.
  */

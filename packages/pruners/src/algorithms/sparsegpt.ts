@@ -1,9 +1,9 @@
 /**
- * SparseGPT (Frantar & Alistarh, 2023) as the reference `fasterprune` runs it:
- * column blocks of width B, an adaptive mask chosen per block (or N:M groups
- * chosen as the column loop reaches them, or a fixed mask supplied by the
- * caller), sequential OBS updates inside the block and a lazy batch update of
- * the columns to its right.
+ * SparseGPT (Frantar & Alistarh, 2023) as the reference `fasterprune` runs it.
+ * The columns are processed in blocks of width B. Each block gets an adaptive
+ * mask (or N:M groups chosen as the column loop reaches them, or a fixed mask
+ * from the caller), sequential OBS updates inside the block, and a lazy batch
+ * update of the columns to its right.
  *
  * The result is not the masked least-squares optimum: weights to the left of a
  * pruned column are never revisited. That is the algorithm, not a bug.

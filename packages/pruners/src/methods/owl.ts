@@ -11,9 +11,9 @@ import { createWandaPruner } from './wanda.js';
 const options = z
   .object({
     /** λ, OWL's `--Lamda`: block sparsities span p ± λ. */
-    lambda: z.number().min(0).max(0.5).default(0.08),
+    lambda: z.number().min(0).max(0.5).default(0.08).describe('block sparsities span p ± lambda'),
     /** M, OWL's `--Hyper_m`: the outlier threshold as a multiple of the block's mean score. The OWL README runs M = 5. */
-    outlierMultiple: z.number().positive().default(5),
+    outlierMultiple: z.number().positive().default(5).describe('a score is an outlier above this multiple of its block mean'),
   })
   .strict();
 

@@ -14,9 +14,9 @@ import { requireStatistic, selectMask, zeroMasked } from './common.js';
 
 const options = z
   .object({
-    exponent: z.number().default(0.5),
-    perOutputRow: z.boolean().default(false),
-    reconstruction: z.boolean().default(false),
+    exponent: z.number().default(0.5).describe('power a of the activation norm'),
+    perOutputRow: z.boolean().default(false).describe("compare scores within each output row (Wanda's group) instead of the whole matrix"),
+    reconstruction: z.boolean().default(false).describe("update the kept weights with SparseGPT's OBS step on the chosen mask"),
   })
   .strict();
 

@@ -8,8 +8,8 @@ import { requireStatistic } from './common.js';
 
 export const sparseGptOptions = z
   .object({
-    blockSize: z.number().int().positive().default(128),
-    percdamp: z.number().positive().default(0.01),
+    blockSize: z.number().int().positive().default(128).describe('columns per block; the unstructured mask is chosen per block'),
+    percdamp: z.number().positive().default(0.01).describe('damping λ as a fraction of the mean Hessian diagonal'),
   })
   .strict();
 

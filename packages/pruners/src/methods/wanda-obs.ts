@@ -8,9 +8,9 @@ import { wandaMask } from './wanda.js';
 
 const options = z
   .object({
-    variant: z.boolean().default(false),
-    blockSize: z.number().int().positive().default(128),
-    percdamp: z.number().positive().default(0.01),
+    variant: z.boolean().default(false).describe("use Wanda's α-variant mask"),
+    blockSize: z.number().int().positive().default(128).describe('columns per OBS block'),
+    percdamp: z.number().positive().default(0.01).describe('damping λ as a fraction of the mean Hessian diagonal'),
   })
   .strict();
 

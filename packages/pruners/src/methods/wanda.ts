@@ -13,7 +13,7 @@ import { requireStatistic, selectMask, zeroMasked } from './common.js';
 export const wandaOptions = z
   .object({
     /** Use the α-variant (cumulative-sum threshold) for unstructured sparsity. */
-    variant: z.boolean().default(false),
+    variant: z.boolean().default(false).describe("use Wanda's α cumulative-sum threshold instead of a fixed count per row (unstructured only)"),
   })
   .strict();
 

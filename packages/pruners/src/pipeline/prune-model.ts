@@ -4,7 +4,7 @@
  * 1. embed every calibration sequence (block 0's inputs);
  * 2. for each decoder block: run the dense block on all sequences with hooks
  *    on every linear input to collect statistics, prune every linear layer,
- *    then re-run the pruned block so the next block sees pruned outputs
+ *    then re-run the pruned block so the next block receives pruned outputs
  *    (error propagation; with it off the next block gets the dense outputs);
  * 3. report per-layer and overall sparsity.
  *
@@ -58,7 +58,7 @@ export interface LayerReport {
   sparsity: number;
   /**
    * ‖X(W − Ŵ)ᵀ‖²_F summed over the calibration tokens, with X the inputs the
-   * layer sees in the pruned block, and the same divided by ‖XWᵀ‖²_F.
+   * layer receives in the pruned block, and the same divided by ‖XWᵀ‖²_F.
    */
   reconstructionError: number;
   relativeError: number;

@@ -178,6 +178,9 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
     await model.save(options.out, { force: options.force });
     await copyTokenizerBeside(options.modelPath, options.out, log);
     const reportPath = `${options.out}.report.json`;
+    let source = 'none';
+    if (options.calibrationTokens !== undefined) source = 'file';
+    else if (calibration.datasets.length > 0) source = 'datasets';
     const result: PruneRunResult = {
       model: path.resolve(options.modelPath),
       method: options.method,
@@ -185,7 +188,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       targetSparsity: pattern === undefined ? options.sparsity : 0.5,
       pattern: options.pattern ?? null,
       calibration: {
-        source: options.calibrationTokens !== undefined ? 'file' : calibration.datasets.length > 0 ? 'datasets' : 'none',
+        source,
         datasets: calibration.datasets,
         format: calibration.format,
         nsamples: calibration.sequences.length,

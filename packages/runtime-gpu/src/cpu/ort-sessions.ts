@@ -31,23 +31,36 @@ export class OrtSessionCache {
   }
 
   /** Runs a cached session on f32 inputs and returns its f32 outputs in order. */
-  async run(
+  run(
     key: string,
     buildModel: () => Uint8Array,
     feeds: Record<string, { data: Float32Array; dims: readonly number[] }>,
   ): Promise<Float32Array[]> {
+    return this.#run<Float32Array>(key, buildModel, feeds, 'float32');
+  }
+
+  /** Runs a cached session on f64 inputs and returns its f64 outputs in order. */
+  runF64(
+    key: string,
+    buildModel: () => Uint8Array,
+    feeds: Record<string, { data: Float64Array; dims: readonly number[] }>,
+  ): Promise<Float64Array[]> {
+    return this.#run<Float64Array>(key, buildModel, feeds, 'float64');
+  }
+
+  async #run<T extends Float32Array | Float64Array>(
+    key: string,
+    buildModel: () => Uint8Array,
+    feeds: Record<string, { data: T; dims: readonly number[] }>,
+    type: 'float32' | 'float64',
+  ): Promise<T[]> {
     const session = await this.get(key, buildModel);
     const inputs: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {
-      inputs[name] = new ort.Tensor('float32', feed.data, feed.dims);
+      inputs[name] = new ort.Tensor(type, feed.data, feed.dims);
     }
     const results = await session.run(inputs);
-    return session.outputNames.map((name) => {
-      const output = results[name];
-      const data = output.data as Float32Array;
-      output.dispose();
-      return data;
-    });
+    return session.outputNames.map((name) => results[name].data as T);
   }
 
   async dispose(): Promise<void> {

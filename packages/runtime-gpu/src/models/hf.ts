@@ -5,7 +5,7 @@
  * converted to float32 on load and back to each tensor's own dtype on save.
  */
 import { cp, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError, UsageError, writeFileAtomic } from '@sculpt/core';
 import type { ModelConfig } from './config.js';
 import { parseHfConfig, toHfConfig, type HfBiases, type ParsedHfConfig } from './hf-config.js';
@@ -134,7 +134,7 @@ class HfSource implements ModelSource {
           const values = await boundValues(model, binding);
           tensors.push({ name: entry.name, dtype: entry.dtype, shape: entry.shape, data: encodeFloat(values, entry.dtype as FloatDtype) });
         }
-        await writeSafetensors(join(folder, file.path.slice(this.path.length + 1)), tensors, file.header.metadata);
+        await writeSafetensors(join(folder, basename(file.path)), tensors, file.header.metadata);
       }
     });
   }

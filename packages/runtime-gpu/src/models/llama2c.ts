@@ -1,6 +1,6 @@
 /**
  * llama2.c checkpoints (the legacy format of `run.c`). A header of 7 int32
- * holds dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and
+ * contains dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and
  * seq_len, where a negative vocab_size means an untied classifier follows the
  * weights. Float32 tensors follow, grouped by kind across layers: token_embedding, rms_att,
  * wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, freq_cis_real,
@@ -8,6 +8,7 @@
  * and θ is fixed at 10000; the norm epsilon of run.c is 1e-5.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { InputError, UsageError, writeFileAtomic } from '@sculpt/core';
 import type { ModelConfig } from './config.js';
 import { CausalLM, warnNonFinite, type ModelSource, type SaveOptions } from './model.js';
@@ -44,6 +45,16 @@ interface Llama2cLayout {
   freqCis: number;
   classifier: number;
   totalFloats: number;
+}
+
+const hostIsLittleEndian = endianness() === 'LE';
+
+/** Views little-endian float32 bytes as a Float32Array, copying only when the host or the alignment requires it. */
+function littleEndianFloats(bytes: Buffer, count: number): Float32Array {
+  if (hostIsLittleEndian && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = bytes.readFloatLE(i * 4);
+  return out;
 }
 
 function layoutOf(h: Llama2cHeader): Llama2cLayout {
@@ -130,9 +141,7 @@ class Llama2cSource implements ModelSource {
     const bytes = Buffer.alloc(count * 4);
     const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, HEADER_BYTES + offset * 4);
     if (bytesRead !== bytes.length) throw new InputError(`read ${bytesRead} of ${bytes.length} bytes at float ${offset}; the file changed or is truncated`, this.path);
-    const out = new Float32Array(count);
-    for (let i = 0; i < count; i++) out[i] = bytes.readFloatLE(i * 4);
-    return out;
+    return littleEndianFloats(bytes, count);
   }
 
   async loadBlock(index: number): Promise<BlockWeights> {

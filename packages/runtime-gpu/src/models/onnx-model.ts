@@ -458,11 +458,22 @@ function checkConfigShape(config: ModelConfig, file: string): void {
   if (!(config.family in BLOCK_LAYOUTS)) throw new InputError(`model config family ${JSON.stringify(config.family)} is unknown; expected llama, opt or gpt2`, file);
 }
 
-/** An onnxruntime session over a whole decoder graph, returning logits; the oracle for the runtime's forward pass. */
+/** A graph input the logits session fills with an empty past (optimum's with-past and merged decoders). */
+interface PastInput {
+  name: string;
+  dims: number[];
+}
+
+/**
+ * An onnxruntime session over a whole decoder graph, returning logits; the
+ * oracle for the runtime's forward pass. Graphs with KV-cache inputs get an
+ * empty past (length 0) and `use_cache_branch = false`.
+ */
 export class OnnxLogitsSession {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly vocabSize: number,
+    private readonly pastInputs: PastInput[],
   ) {}
 
   static async create(path: string, options: { threads?: number } = {}): Promise<OnnxLogitsSession> {
@@ -472,10 +483,21 @@ export class OnnxLogitsSession {
       enableCpuMemArena: false,
       graphOptimizationLevel: 'basic',
     });
-    const meta = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
-    const bytes = await readFile(file);
-    const vocab = (decodeModel(bytes).graph?.output ?? []).find((output) => output.name === meta)?.type?.tensor_type?.shape?.dim?.[2]?.dim_value;
-    return new OnnxLogitsSession(session, vocab === undefined ? 0 : int64ToNumber(vocab));
+    const graph = decodeModel(await readFile(file)).graph;
+    const logitsName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+    const vocab = (graph?.output ?? []).find((output) => output.name === logitsName)?.type?.tensor_type?.shape?.dim?.[2]?.dim_value;
+
+    // Past inputs are [batch, kv_heads, past_length, head_dim]; batch is 1 and the past is empty.
+    const pastInputs: PastInput[] = [];
+    for (const input of graph?.input ?? []) {
+      if (!/^past_key_values\.\d+\.(key|value)$/.test(input.name ?? '')) continue;
+      const dims = (input.type?.tensor_type?.shape?.dim ?? []).map((dim, axis) => (axis === 0 ? 1 : axis === 2 ? 0 : int64ToNumber(dim.dim_value)));
+      if (dims.length !== 4 || dims[1] <= 0 || dims[3] <= 0) {
+        throw new InputError(`KV-cache input ${input.name} needs fixed kv_heads and head_dim dimensions to feed an empty past`, file);
+      }
+      pastInputs.push({ name: input.name!, dims });
+    }
+    return new OnnxLogitsSession(session, vocab === undefined ? 0 : int64ToNumber(vocab), pastInputs);
   }
 
   /** Logits [tokens.length, vocab] of one sequence. */
@@ -488,6 +510,9 @@ export class OnnxLogitsSession {
     if (this.session.inputNames.includes('position_ids')) {
       feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: tokens.length }, (_, i) => BigInt(i)), [1, tokens.length]);
     }
+    for (const past of this.pastInputs) feeds[past.name] = new ort.Tensor('float32', new Float32Array(0), past.dims);
+    if (this.session.inputNames.includes('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(0), [1]);
+
     const results = await this.session.run(feeds);
     const logits = results.logits ?? results[this.session.outputNames[0]];
     const data = Float32Array.from(logits.data as Float32Array);

@@ -5,12 +5,13 @@
  * header `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}`,
  * then the data section. Offsets are relative to the start of the data section.
  *
- * The reader validates the header the way hardened readers do (length bound,
- * JSON shape, offsets in bounds and non-overlapping, byte length equal to
- * product(shape) × element size) and then reads each tensor on demand by
- * offset, so getting one block never loads a whole multi-gigabyte file.
+ * The reader validates the header the way hardened readers do: a length bound,
+ * the JSON shape, offsets in bounds and non-overlapping, and a byte length
+ * equal to product(shape) × element size. It then reads each tensor on demand
+ * by offset, so getting one block never loads a whole multi-gigabyte file.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { InputError, writeFileAtomic } from '@sculpt/core';
 import { bfloat16BitsToNumber, float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits } from './half.js';
 
@@ -230,11 +231,15 @@ async function readHeader(handle: FileHandle, path: string): Promise<Safetensors
   return parseSafetensorsHeader(headerBytes, size, path);
 }
 
+const hostIsLittleEndian = endianness() === 'LE';
+
 /** Converts raw little-endian bytes of a float dtype to float32 (a fresh, aligned copy). */
 export function decodeFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, name: string, file: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'F32': {
+      // A fresh aligned copy can be viewed directly on little-endian hosts.
+      if (hostIsLittleEndian) return new Float32Array(Uint8Array.prototype.slice.call(bytes).buffer);
       const out = new Float32Array(bytes.byteLength / 4);
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
       return out;

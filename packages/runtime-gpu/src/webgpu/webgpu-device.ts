@@ -1,8 +1,8 @@
 /**
  * The webgpu device on Dawn (npm `webgpu`).
  *
- * - Limits: the adapter's real limits are requested (otherwise WebGPU's
- *   defaults apply, e.g. 128 MiB per storage binding); `shader-f16`,
+ * - Limits: the adapter's real limits are requested, because otherwise
+ *   WebGPU's defaults apply (e.g. 128 MiB per storage binding). `shader-f16`,
  *   `subgroups` and `timestamp-query` are enabled when the adapter has them.
  * - Work: kernels record dispatches into one command encoder, which is
  *   submitted every DISPATCHES_PER_SUBMIT dispatches and before readback.
@@ -22,7 +22,7 @@ import { getGpuInstance, releaseGpuInstance } from './gpu-instance.js';
 
 const log = getLogger('runtime-gpu:webgpu');
 
-/** About as many dispatches per submit as tfjs (15) and onnxruntime web (16) batch. */
+/** Dispatches recorded before a queue submit: fewer submits, while work still starts early. */
 const DISPATCHES_PER_SUBMIT = 16;
 
 const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];

@@ -51,6 +51,21 @@ describe('ONNX export', () => {
     await model.close();
   });
 
+  it('feeds empty past to cache inputs', async () => {
+    // A graph that declares optimum-style KV-cache inputs (unused here) must still run with an empty past.
+    const path = join(folder, 'with-past.onnx');
+    await exportOnnx(stories, path);
+    const proto = decodeModel(await readFile(path));
+    for (const kind of ['key', 'value']) {
+      proto.graph!.input!.push({
+        name: `past_key_values.0.${kind}`,
+        type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'batch_size' }, { dim_value: 4 }, { dim_param: 'past_sequence_length' }, { dim_value: 8 }] } } },
+      });
+    }
+    await writeFile(path, encodeModel(proto));
+    expect(maxRelativeError(await ortLogits(path, storiesTokens), await stories.forward(storiesTokens))).toBeLessThan(1e-4);
+  });
+
   it('writes external data file', async () => {
     const path = join(folder, 'external.onnx');
     await exportOnnx(stories, path, { externalData: true });

@@ -18,6 +18,7 @@ import {
   type Device,
   type Tensor,
   type TransformerBlock,
+  TransformerLM,
 } from '../../src/index.js';
 import { devicesUnderTest, relativeError } from './harness.js';
 
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 type Weights = Map<string, Float64Array>;
 
-/** y[t, o] = Σ_i x[t, i]·W[o, i] (+ b[o]). */
+/** Computes y[t, o] = Σ_i x[t, i]·W[o, i] (+ b[o]). */
 function linear64(x: Float64Array, w: Float64Array, b: Float64Array | undefined, inFeatures: number): Float64Array {
   const tokens = x.length / inFeatures;
   const outFeatures = w.length / inFeatures;
@@ -57,7 +58,7 @@ function norm64(x: Float64Array, w: Float64Array, b: Float64Array | undefined, d
   return y;
 }
 
-/** Half-split rotary encoding (HF Llama layout) on [tokens, heads·headDim]. */
+/** Applies half-split rotary encoding (HF Llama layout) to [tokens, heads·headDim]. */
 function rope64(x: Float64Array, heads: number, headDim: number, seq: number, theta: number): Float64Array {
   const y = Float64Array.from(x);
   const half = headDim / 2;
@@ -75,7 +76,7 @@ function rope64(x: Float64Array, heads: number, headDim: number, seq: number, th
   return y;
 }
 
-/** Causal grouped-query attention over [batch·seq, heads·headDim]. */
+/** Computes causal grouped-query attention over [batch·seq, heads·headDim]. */
 function attention64(q: Float64Array, k: Float64Array, v: Float64Array, batch: number, seq: number, heads: number, kvHeads: number, headDim: number): Float64Array {
   const out = new Float64Array(q.length);
   for (let b = 0; b < batch; b++) {
@@ -220,6 +221,25 @@ describe('transformer blocks', () => {
       expect(relativeError(incremental, full)).toBeLessThan(1e-5);
       expect(cache.length).toBe(seq);
       block.dispose();
+    }
+  });
+
+  test('language model cached decoding matches', async () => {
+    const config = gptBlockConfig({ dim: 8, heads: 2, hiddenDim: 16, activation: 'gelu_erf' });
+    const seq = 5;
+    for (const device of devices) {
+      const model = new TransformerLM(device, { vocab: 10, layers: 2, block: config, maxSeqLen: seq, tiedEmbeddings: false }, new Random(8));
+      const tokens = [3, 1, 4, 1, 5];
+      const full = await noGrad(() => model.forward(device.tensor(tokens, [seq], 'i32'), device.tensor([0, 1, 2, 3, 4], [seq], 'i32'), { batch: 1 })).read();
+
+      const caches = model.blocks.map((block) => block.createCache(1, seq));
+      const stepped = new Float32Array(full.length);
+      for (let t = 0; t < seq; t++) {
+        const logits = noGrad(() => model.forward(device.tensor([tokens[t]], [1], 'i32'), device.tensor([t], [1], 'i32'), { batch: 1, caches }));
+        stepped.set(await logits.read(), t * 10);
+      }
+      expect(relativeError(stepped, full)).toBeLessThan(1e-5);
+      model.dispose();
     }
   });
 

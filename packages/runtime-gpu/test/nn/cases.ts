@@ -228,8 +228,54 @@ export function buildCases(): OpCase[] {
     reference: ([x]) => f64(x).map((value) => value * value),
   });
 
+  // Rows wider than the 64-lane workgroup exercise the strided loops of the row kernels.
+  const wide = 131;
+  cases.push({
+    name: 'rmsNorm wide rows',
+    inputs: [
+      { shape: [2, wide], data: randomArray(random, 2 * wide), grad: true },
+      { shape: [wide], data: randomArray(random, wide), grad: true },
+    ],
+    run: ([x, w]) => nn.rmsNorm(x, w, 1e-6),
+    reference: ([x, w]) => ref.rmsNormRef(f64(x), f64(w), wide, 1e-6),
+  });
+  cases.push({
+    name: 'layerNorm wide rows',
+    inputs: [
+      { shape: [2, wide], data: randomArray(random, 2 * wide), grad: true },
+      { shape: [wide], data: randomArray(random, wide), grad: true },
+    ],
+    run: ([x, w]) => nn.layerNorm(x, w, null, 1e-6),
+    reference: ([x, w]) => ref.layerNormRef(f64(x), f64(w), undefined, wide, 1e-6),
+  });
+  cases.push({
+    name: 'logSoftmax wide rows',
+    inputs: [{ shape: [2, wide], data: randomArray(random, 2 * wide, 4), grad: true }],
+    run: ([x]) => nn.logSoftmax(x),
+    reference: ([x]) => ref.logSoftmaxRef(f64(x), wide),
+  });
+  cases.push({
+    name: 'crossEntropy wide vocabulary',
+    inputs: [
+      { shape: [3, wide], data: randomArray(random, 3 * wide, 4), grad: true },
+      { shape: [3], data: Int32Array.from([130, 0, 64]) },
+    ],
+    run: ([logits, t]) => nn.crossEntropy(logits, t),
+    reference: ([logits, t]) => Float64Array.of(ref.crossEntropyRef(f64(logits), wide, t, -100)),
+  });
+  cases.push({
+    name: 'crossEntropy all targets ignored',
+    inputs: [
+      { shape: [2, 5], data: randomArray(random, 10), grad: true },
+      { shape: [2], data: Int32Array.from([-100, -100]) },
+    ],
+    run: ([logits, t]) => nn.crossEntropy(logits, t),
+    reference: () => Float64Array.of(0),
+  });
+
   cases.push(attentionCase('attention causal', { batch: 2, queryLength: 5, keyLength: 5, heads: 2, kvHeads: 2, headDim: 4, causal: true }));
   cases.push(attentionCase('attention GQA cross', { batch: 1, queryLength: 3, keyLength: 6, heads: 4, kvHeads: 2, headDim: 3, causal: false }));
+  cases.push(attentionCase('attention many queries', { batch: 2, queryLength: 40, keyLength: 40, heads: 2, kvHeads: 1, headDim: 8, causal: true }));
   cases.push(
     attentionCase('attention padding mask', {
       batch: 2,

@@ -8,7 +8,9 @@ import { UsageError, getLogger } from '@sculpt/core';
 import {
   CALIBRATION_FORMATS,
   DATASET_PLUGIN_VERSION,
+  CALIBRATION_DATASET_NAMES,
   buildMixture,
+  isCalibrationDataset,
   loadTokenizer,
   readCalibrationFile,
   replayMixture,
@@ -156,8 +158,10 @@ export function register(program: Command): void {
       const extra = keyValues(options.datasetOption, '--dataset-option');
       const datasets: CalibrationDataset[] = [];
       for (const name of names) {
+        const builtin = CALIBRATION_DATASET_NAMES.includes(name);
         const pluginOptions: Record<string, unknown> = { ...extra };
-        if (name !== 'ellipses' && name !== 'random') {
+        // Source options go to the built-in file-backed datasets only; other plugins get --dataset-option values.
+        if (builtin && name !== 'ellipses' && name !== 'random') {
           if (options.dataDir !== undefined) pluginOptions.dataDir = options.dataDir;
           if (options.data.length > 0) pluginOptions.files = options.data;
           pluginOptions.hub = options.hub;
@@ -166,7 +170,19 @@ export function register(program: Command): void {
           if (options.template !== undefined) pluginOptions.template = options.template.replace(/\\n/g, '\n');
           if (Object.keys(fields).length > 0) pluginOptions.fields = fields;
         }
-        datasets.push((await context.registry.create('dataset', name, pluginOptions, { signal: context.signal })) as CalibrationDataset);
+        const notCalibration = new UsageError(
+          `dataset "${name}" does not produce calibration text; calibration datasets: ${CALIBRATION_DATASET_NAMES.join(', ')} (or a --plugin dataset that implements calibration)`,
+        );
+        let instance: unknown;
+        try {
+          instance = await context.registry.create('dataset', name, pluginOptions, { signal: context.signal });
+        } catch (error) {
+          // A registered non-calibration dataset (e.g. mbpp) may reject the options before it can be checked.
+          const known = await context.registry.has('dataset', name);
+          throw known && !builtin && error instanceof UsageError ? notCalibration : error;
+        }
+        if (!isCalibrationDataset(instance)) throw notCalibration;
+        datasets.push(instance);
       }
 
       const request: CalibrationRequest = {

@@ -1,7 +1,8 @@
 /**
  * `sculpt eval ppl`: perplexity as the WikiText-2 evaluation of the pruning
- * literature computes it (rows joined with "\n\n", tokenized once with BOS,
- * non-overlapping windows of --seqlen tokens, exp(total NLL / predicted tokens)).
+ * literature computes it. Rows are joined with "\n\n" and tokenized once with
+ * BOS, then non-overlapping windows of --seqlen tokens give
+ * exp(total NLL / predicted tokens).
  * `--engine onnxruntime` runs an ONNX model's whole graph in onnxruntime-node
  * instead of the runtime's blocks, as a cross-check.
  */

@@ -45,8 +45,8 @@ export async function loadModelWithTokenizer(modelPath: string, tokenizerPath: s
 
 /**
  * Moves a model's blocks to the WebGPU device when it was requested or when
- * `auto` finds a hardware adapter; otherwise the host path (plain loops plus
- * onnxruntime Gemm) stays, which is faster than the cpu device for models.
+ * `auto` finds a hardware adapter. Otherwise the host path (plain loops plus
+ * onnxruntime kernels) stays, because it is faster than the cpu device for models.
  */
 export async function applyModelDevice(model: CausalLM, request: 'auto' | 'cpu' | 'webgpu'): Promise<string> {
   if (request === 'cpu') return 'cpu';

@@ -1,17 +1,18 @@
 /**
- * cpu linalg kernels: f64 Cholesky routines on the host, f32 results.
+ * cpu linalg kernels: blocked f64 Cholesky routines (cpu/linalg-blocked.ts), f32 results.
  * `cholesky` and `inverseHessianFactor` also return a status tensor,
  * [-1, 0] on success or [pivot index, pivot value], read by linalg/ops.ts.
  */
 import { NotPositiveDefiniteError } from '../../errors.js';
 import { registerKernel } from '../../kernels/registry.js';
 import { assertDTypes, assertSquareMatrix } from '../../kernels/validate.js';
-import { choleskyF64, choleskyInverseF64, inverseHessianFactorF64 } from '../../linalg/cholesky-f64.js';
 import { asCpuDevice } from '../cpu-device.js';
+import { choleskyBlockedF64, choleskyInverseBlockedF64, inverseHessianFactorBlockedF64 } from '../linalg-blocked.js';
+import type { OrtSessionCache } from '../ort-sessions.js';
 
 function registerFactorKernel<A extends Record<string, unknown>>(
   name: string,
-  compute: (matrix: Float32Array, n: number, attrs: A) => Float64Array,
+  compute: (matrix: Float32Array, n: number, attrs: A, sessions: OrtSessionCache) => Promise<Float64Array>,
 ): void {
   registerKernel<A>({
     name,
@@ -24,9 +25,10 @@ function registerFactorKernel<A extends Record<string, unknown>>(
         { shape: [n, n], dtype: 'f32' as const },
         { shape: [2], dtype: 'f32' as const },
       ];
-      return asCpuDevice(device).enqueue(name, inputs, outputs, ([data]) => {
+      const cpu = asCpuDevice(device);
+      return cpu.enqueue(name, inputs, outputs, async ([data]) => {
         try {
-          return [Float32Array.from(compute(data as Float32Array, n, attrs)), Float32Array.of(-1, 0)];
+          return [Float32Array.from(await compute(data as Float32Array, n, attrs, cpu.sessions)), Float32Array.of(-1, 0)];
         } catch (error) {
           if (!(error instanceof NotPositiveDefiniteError)) throw error;
           return [new Float32Array(n * n).fill(NaN), Float32Array.of(error.pivotIndex, error.pivotValue)];
@@ -36,8 +38,10 @@ function registerFactorKernel<A extends Record<string, unknown>>(
   });
 }
 
-registerFactorKernel('cholesky', (a, n) => choleskyF64(a, n, 'cholesky'));
-registerFactorKernel<{ percdamp: number }>('inverseHessianFactor', (h, n, attrs) => inverseHessianFactorF64(h, n, attrs.percdamp));
+registerFactorKernel('cholesky', (a, n, _attrs, sessions) => choleskyBlockedF64(a, n, sessions, 'cholesky'));
+registerFactorKernel<{ percdamp: number }>('inverseHessianFactor', (h, n, attrs, sessions) =>
+  inverseHessianFactorBlockedF64(h, n, attrs.percdamp, sessions),
+);
 
 registerKernel({
   name: 'choleskyInverse',
@@ -46,8 +50,9 @@ registerKernel({
     const [l] = inputs;
     const n = assertSquareMatrix('choleskyInverse', l);
     assertDTypes('choleskyInverse', inputs, ['f32']);
-    return asCpuDevice(device).enqueue('choleskyInverse', inputs, [{ shape: [n, n], dtype: 'f32' }], ([data]) => [
-      Float32Array.from(choleskyInverseF64(data as Float32Array, n)),
+    const cpu = asCpuDevice(device);
+    return cpu.enqueue('choleskyInverse', inputs, [{ shape: [n, n], dtype: 'f32' }], async ([data]) => [
+      Float32Array.from(await choleskyInverseBlockedF64(data as Float32Array, n, cpu.sessions)),
     ]);
   },
 });

@@ -42,7 +42,7 @@ export class ParameterStore {
     const old = this.get(name);
     const tensor = value instanceof Float32Array ? this.device.tensor(value, old.shape, 'f32') : value;
     if (!shapesEqual(tensor.shape, old.shape)) {
-      throw new ShapeError(`Parameter '${name}' has shape [${old.shape.join(', ')}]; the replacement is ${tensor.describe()}`);
+      throw new ShapeError(`Parameter '${name}' has shape [${old.shape.join(', ')}]; the replacement is ${tensor.describe()}; pass values of the same shape`);
     }
     if (tensor.device !== this.device) throw new ShapeError(`Parameter '${name}' lives on ${this.device.kind}; the replacement is on ${tensor.device.kind}`);
     tensor.requiresGrad = old.requiresGrad;

@@ -1,8 +1,8 @@
 /**
  * Dynamic loss scaling for f16 activations. After each AdamW update, `adjust`
- * reads the step's gradient norm (one float): a non-finite norm means the
+ * reads the step's gradient norm (one float). A non-finite norm means the
  * scaled gradients overflowed and the kernel skipped the step, so the scale is
- * halved; after `growthInterval` finite steps in a row it is doubled again.
+ * halved. After `growthInterval` finite steps in a row it is doubled again.
  */
 import type { AdamW } from './adamw.js';
 

@@ -13,9 +13,10 @@
  * Head vectors live in function-scope arrays sized by the head dimension,
  * which is compiled into the pipeline (one pipeline per head size).
  *
- * NOTE: every invocation reads its keys and values from global memory. Staging
- * K/V tiles in workgroup memory, as flash-attention kernels do, is not done yet.
- * On lavapipe the forward reaches about 0.2 GFLOP/s at B4 H8 S512 D64 (bench/nn.ts).
+ * NOTE: every invocation reads its keys and values from global memory. A
+ * variant that staged K/V tiles in workgroup memory, as flash-attention kernels
+ * do, ran no faster on lavapipe (about 0.2 GFLOP/s at B4 H8 S512 D64 either way,
+ * bench/nn.ts). Neither has been measured on a hardware GPU.
  */
 import { ShapeError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';

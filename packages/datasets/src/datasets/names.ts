@@ -1,0 +1,22 @@
+/** Names of the built-in dataset plugins that build calibration sets (the code datasets of this package do not). */
+export const CALIBRATION_DATASET_NAMES: readonly string[] = [
+  'c4',
+  'pile',
+  'oscar',
+  'redpajama',
+  'wikitext2',
+  'tinystories',
+  'gsm8k',
+  'svamp',
+  'mawps',
+  'anli_r1',
+  'anli_r2',
+  'anli_r3',
+  'esnli',
+  'commonsense_qa',
+  'race',
+  'winogrande',
+  'ellipses',
+  'random',
+  'custom',
+];
