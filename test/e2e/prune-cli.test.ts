@@ -120,7 +120,7 @@ describe('sculpt eval TASK', () => {
     for (const item of result.items) expect(['A', 'B', 'C', 'D', 'E']).toContain(item.prediction);
   });
 
-  it('names a missing data directory', () => {
+  it('names missing task data', () => {
     const { code, stderr } = sculpt(['eval', 'anli_r2', '--model', storiesModel, '--data-dir', sharedData]);
     expect(code).toBe(1);
     expect(stderr).toContain('no test data for task anli_r2');

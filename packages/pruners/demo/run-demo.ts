@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       dataDir,
       out,
       calibration: generated
-        ? ['tinystories', 'gsm8k', 'esnli', 'commonsense_qa']
+        ? ['wikitext2', 'gsm8k', 'esnli', 'commonsense_qa']
         : ['c4', 'tinystories', { datasets: ['gsm8k'], split: sharedLayout ? 'test' : undefined }],
       formats: ['icl'],
       methods: ['wanda', 'sparsegpt'],

@@ -71,9 +71,9 @@ function chainRoot(node: AstNode): string | null {
 }
 
 /**
- * Names that must keep their spelling: builtins, names bound or spelled by
- * imports, attributes reached from an imported name (`math.sqrt`, to a fixed
- * point along chains), and in lossless mode keyword names of calls to kept
+ * Collects the names that must keep their spelling: builtins, names bound or
+ * spelled by imports, attributes reached from an imported name (`math.sqrt`,
+ * `np.linalg.norm`), and in lossless mode keyword names of calls to kept
  * callables (`print(x, end='')`).
  */
 export function keptNames(tree: AstNode, mode: TokenizerMode): Set<string> {
@@ -91,19 +91,12 @@ export function keptNames(tree: AstNode, mode: TokenizerMode): Set<string> {
   });
   for (const name of imported) kept.add(name);
 
-  // Attributes of imported modules and objects are their API names, not program-chosen names.
-  let changed = true;
-  while (changed) {
-    changed = false;
-    walkTree(tree, (node) => {
-      if (node._type !== 'Attribute') return;
-      const root = chainRoot(node.value as AstNode);
-      if (root !== null && imported.has(root) && !kept.has(node.attr as string)) {
-        kept.add(node.attr as string);
-        changed = true;
-      }
-    });
-  }
+  // Attributes reached from an imported name are that module's API names, not program-chosen names.
+  walkTree(tree, (node) => {
+    if (node._type !== 'Attribute') return;
+    const root = chainRoot(node.value as AstNode);
+    if (root !== null && imported.has(root)) kept.add(node.attr as string);
+  });
 
   if (mode === 'lossless') {
     walkTree(tree, (node) => {

@@ -42,7 +42,11 @@ export interface DatasetDefinition {
   read?: Omit<ReadOptions, 'signal'>;
   /** Reads one raw record into zero or more normalized records (a RACE passage contains several questions). */
   normalize(raw: unknown, location: RecordLocation): Fields[];
-  /** Hub fallback: repository, pinned revision and files per split. */
+  /**
+   * Hub fallback: repository, revision and files per split.
+   * NOTE: only c4's pinned revision comes from the reference; the other paths follow each
+   * repository's usual layout and were not checked against the live hub (tests use a loopback stand-in).
+   */
   hub?: { repo: string; revision: string; files: Partial<Record<Split, string[]>> };
   splits: { calibration: Split; evaluation: Split | null };
   formats: readonly CalibrationFormat[];

@@ -44,7 +44,6 @@ export const pile: DatasetDefinition = {
   hub: {
     repo: 'monology/pile-uncopyrighted',
     revision: 'main',
-    // NOTE: shard names of the repository, not checked against the live hub; pin a commit for reproducible runs.
     files: { train: ['train/00.jsonl.zst'], validation: ['val.jsonl.zst'], test: ['test.jsonl.zst'] },
   },
   maxRecords: 5000,
@@ -61,6 +60,7 @@ export const oscar: DatasetDefinition = {
   // OSCAR 2019 text files separate documents by blank lines; newer releases are JSON lines with "content".
   read: { textSplit: { kind: 'paragraphs' } },
   normalize: documentOf(['text', 'content']),
+  // TODO: no hub fallback: no file-based Hugging Face source for OSCAR 2019 was identified.
   maxRecords: 5000,
   splits: PRETRAINING_SPLITS,
   formats: PRETRAINING_FORMATS,
@@ -93,7 +93,6 @@ export const wikitext2: DatasetDefinition = {
   hub: {
     repo: 'Salesforce/wikitext',
     revision: 'main',
-    // NOTE: parquet paths of the converted repository; pin a commit for reproducible runs.
     files: {
       train: ['wikitext-2-raw-v1/train-00000-of-00001.parquet'],
       validation: ['wikitext-2-raw-v1/validation-00000-of-00001.parquet'],

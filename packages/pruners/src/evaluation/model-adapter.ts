@@ -81,6 +81,8 @@ export class ModelTaskAdapter<Cache> implements TaskModel {
 
   async generate(prompt: string, options: { maxNewTokens: number; stopSequence?: string }): Promise<string> {
     const { maxSeqLen, vocabSize } = this.model.config;
+    // NOTE: small models get at most a quarter of their context for the answer (the spec's
+    // 256 new tokens would leave a 512-token model little room for the prompt).
     const budget = Math.min(options.maxNewTokens, Math.max(1, Math.floor(maxSeqLen / 4)));
     const fitted = fitPrompt(this.tokenizer.encode(prompt, { bos: true }), maxSeqLen - budget, this.tokenizer.bosId);
     if (fitted.truncated) {

@@ -10,7 +10,7 @@ import { GraphBuilder } from '../onnx/graph-builder.js';
 import { OnnxDataType } from '../onnx/schema.js';
 import type { OrtSessionCache } from './ort-sessions.js';
 
-/** Block width; below two blocks the unblocked routine is faster than the session round trips. */
+/** Block width. Below two blocks the unblocked routine runs instead, estimating that session round trips outweigh the gain there. */
 const BLOCK = 128;
 
 function buildTrailingUpdate(): Uint8Array {
@@ -30,7 +30,7 @@ function buildTransposedProduct(): Uint8Array {
   return graph.build();
 }
 
-/** Lower factor L with A = L·Lᵀ; raises NotPositiveDefiniteError with the global pivot index. */
+/** Computes the lower factor L with A = L·Lᵀ. Raises NotPositiveDefiniteError with the global pivot index. */
 export async function choleskyBlockedF64(a: ArrayLike<number>, n: number, sessions: OrtSessionCache, context = 'cholesky'): Promise<Float64Array> {
   if (n < 2 * BLOCK) return choleskyF64(a, n, context);
   const work = Float64Array.from(a as ArrayLike<number>);
@@ -85,7 +85,7 @@ export async function choleskyBlockedF64(a: ArrayLike<number>, n: number, sessio
   return work;
 }
 
-/** (L·Lᵀ)⁻¹ = L⁻ᵀ·L⁻¹, with the product in onnxruntime (float64 Gemm). */
+/** Computes (L·Lᵀ)⁻¹ = L⁻ᵀ·L⁻¹, with the product in onnxruntime (float64 Gemm). */
 export async function choleskyInverseBlockedF64(l: ArrayLike<number>, n: number, sessions: OrtSessionCache): Promise<Float64Array> {
   // TODO: block the triangular inverse too; it is O(d³/6) in TypeScript and dominates for large d.
   const inverseFactor = lowerTriangularInverseF64(l, n);
@@ -93,7 +93,7 @@ export async function choleskyInverseBlockedF64(l: ArrayLike<number>, n: number,
   return product;
 }
 
-/** SparseGPT's factor U with UᵀU = (H + λI)⁻¹, as in linalg/cholesky-f64.ts, with blocked steps. */
+/** Computes SparseGPT's factor U with UᵀU = (H + λI)⁻¹, as in linalg/cholesky-f64.ts, with blocked steps. */
 export async function inverseHessianFactorBlockedF64(h: ArrayLike<number>, n: number, percdamp: number, sessions: OrtSessionCache): Promise<Float64Array> {
   const lambda = dampingF64(h, n, percdamp);
   const damped = Float64Array.from(h as ArrayLike<number>);
