@@ -10,7 +10,8 @@
  * means faster than the baseline.
  *
  * Sizes: SCULPT_BENCH_SCALE (default 1) divides the sequence and row counts,
- * for quick runs. The cross-entropy case on webgpu uses 1,024 positions, because
+ * for quick runs. SCULPT_BENCH_NN_CASES=training,attention,norms,cross-entropy
+ * selects case groups. The cross-entropy case on webgpu uses 1,024 positions, because
  * 2,048 × 32,000 f32 logits exceed the 128 MiB storage binding of lavapipe.
  */
 import { readFileSync } from 'node:fs';
@@ -334,20 +335,23 @@ async function benchDevices(): Promise<Device[]> {
 export async function runNnBenchmarks(): Promise<BenchRecord[]> {
   const devices = await benchDevices();
   const records: BenchRecord[] = [];
+  // The training step runs first, so its peak RSS is not inflated by the large buffers of the other cases.
   const groups: [string, (devices: Device[], records: BenchRecord[]) => Promise<void>][] = [
+    ['training', trainingCases],
     ['attention', attentionCases],
     ['norms', normCases],
     ['cross-entropy', crossEntropyCases],
-    ['training step', trainingCases],
   ];
+  const only = process.env.SCULPT_BENCH_NN_CASES?.split(',').map((name) => name.trim());
   for (const [name, run] of groups) {
+    if (only && !only.includes(name)) continue;
     process.stderr.write(`nn bench: ${name} on ${devices.map((device) => device.kind).join(', ')}\n`);
     await run(devices, records);
   }
   return records;
 }
 
-/** Merges records into bench-results/runtime-gpu.json, replacing earlier nn entries and keeping the others. */
+/** Merges records into bench-results/runtime-gpu.json, replacing entries of the same case and device. */
 export async function saveNnRecords(records: BenchRecord[]): Promise<string> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const file = path.join(root, 'bench-results', 'runtime-gpu.json');
@@ -357,7 +361,8 @@ export async function saveNnRecords(records: BenchRecord[]): Promise<string> {
   } catch {
     existing = [];
   }
-  const merged = [...existing.filter((record) => !record.case.startsWith('nn: ')), ...records];
+  const replaced = new Set(records.map((record) => `${record.case}|${record.device}|${record.unit}`));
+  const merged = [...existing.filter((record) => !replaced.has(`${record.case}|${record.device}|${record.unit}`)), ...records];
   await writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
   return file;
 }

@@ -121,7 +121,7 @@ class HfSource implements ModelSource {
         if (entry.name.endsWith('.safetensors') || entry.name.startsWith('.')) continue;
         await cp(join(this.path, entry.name), join(folder, entry.name), { recursive: true });
       }
-      // NOTE: one shard's encoded bytes are held in memory while it is written (about 5 GB for the usual shard size).
+      // NOTE: one shard's encoded bytes are held in memory while it is written, which is several GB for typical published shards.
       for (const file of this.files) {
         const tensors: SafetensorsTensorData[] = [];
         const ordered = [...file.header.entries.values()].sort((a, b) => a.begin - b.begin);

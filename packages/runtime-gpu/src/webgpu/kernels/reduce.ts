@@ -18,7 +18,8 @@ import { dispatchLinear, linearMain } from './elementwise.js';
 
 const REDUCE_WORKGROUP = 64;
 
-function assertBindable(device: WebGpuDevice, op: string, tensor: Tensor): void {
+/** Raises LimitError when a tensor does not fit one storage binding (kernels here bind whole tensors). */
+export function assertBindable(device: WebGpuDevice, op: string, tensor: Tensor): void {
   const bytes = tensor.storage<GpuStorage>(op).byteLength;
   if (bytes > device.limits.maxStorageBufferBindingSize) {
     // TODO: split row reductions, transposes and column sums into binding-sized chunks as matmul does.

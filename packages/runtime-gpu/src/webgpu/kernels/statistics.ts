@@ -10,7 +10,7 @@ import type { Tensor } from '../../tensor.js';
 import { asWebGpuDevice, type GpuStorage, type WebGpuDevice } from '../webgpu-device.js';
 import { dispatchLinear, linearMain } from './elementwise.js';
 import { recordGemm } from './matmul.js';
-import { recordColumnSumSquares } from './reduce.js';
+import { assertBindable, recordColumnSumSquares } from './reduce.js';
 
 interface UpdateAttrs extends Record<string, unknown> {
   previousSamples: number;
@@ -95,6 +95,7 @@ registerKernel<UpdateAttrs>({
     const rows = assertStatisticInputs(op, s, x, d, attrs.previousSamples, attrs.addedSamples);
     assertDTypes(op, [x], ['f32', 'f16']);
     const gpu = asWebGpuDevice(device);
+    assertBindable(gpu, op, x);
     const total = attrs.previousSamples + attrs.addedSamples;
     const out = gpu.createTensor([d], 'f32');
     recordColumnSumSquares(gpu, x, s.storage<GpuStorage>(op).buffer, out.storage<GpuStorage>(op).buffer, rows, d, attrs.previousSamples / total, 1 / total);
