@@ -305,6 +305,13 @@ describe('transformer blocks', () => {
     }
   });
 
+  test('embedding rejects out-of-range ids on cpu', async () => {
+    const cpu = devices.find((device) => device.kind === 'cpu')!;
+    const table = cpu.tensor(new Float32Array(6), [3, 2]);
+    const out = nn.embedding(table, cpu.tensor([0, 3], [2], 'i32'));
+    await expect(out.read()).rejects.toThrow(/token id 3 at position 1/);
+  });
+
   test('cross-attention block runs with encoder memory', async () => {
     const config = llamaBlockConfig({ dim: 8, heads: 2, hiddenDim: 12 });
     for (const device of devices) {

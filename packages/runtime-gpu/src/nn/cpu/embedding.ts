@@ -1,8 +1,13 @@
 /** Embedding gather and its deterministic scatter-add backward. */
 
 export function embeddingForward(table: Float32Array, dim: number, ids: Int32Array): Float32Array {
+  const vocab = table.length / dim;
   const out = new Float32Array(ids.length * dim);
-  for (let t = 0; t < ids.length; t++) out.set(table.subarray(ids[t] * dim, (ids[t] + 1) * dim), t * dim);
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t];
+    if (id < 0 || id >= vocab) throw new RangeError(`embedding: token id ${id} at position ${t} is outside the vocabulary [0, ${vocab}); check the tokenizer and the model's vocab size`);
+    out.set(table.subarray(id * dim, (id + 1) * dim), t * dim);
+  }
   return out;
 }
 

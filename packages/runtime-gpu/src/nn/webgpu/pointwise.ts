@@ -42,6 +42,7 @@ fn actGrad(x: f32) -> f32 { return 0.5 * (1.0 + erfApprox(x * 0.7071067812)) + x
   }
 }
 
+// NOTE: ids are not range-checked on webgpu, because that would need a readback. An id outside the vocabulary reads bounds-clamped values instead of failing.
 export function embeddingForward(table: Tensor, ids: Tensor): Tensor {
   const device = gpuOf(table);
   const dim = table.shape[1];
