@@ -7,6 +7,8 @@
  *   complete and is never allowed before;
  * - S4 position j allows only the content tokens seen after the syntax token
  *   S3[j] in the training targets (all content tokens if S3[j] was never seen);
+ * - with `finalContent` set, S4 ends with that token and has it nowhere else,
+ *   and with `continuation` set, S3 does not start with it;
  * - near the length budget the current segment is closed early, so that a
  *   well-formed sequence always fits.
  *
@@ -24,6 +26,13 @@ export interface OutputVocabularyLayout {
   syntaxIds: readonly number[];
   /** Sorted ids of content (accessory) tokens, special tokens excluded. */
   contentIds: readonly number[];
+  /**
+   * Content token that must end S4 and appear nowhere else (the tokenizer's
+   * final-chasing token). When set, it is forced at the last S4 position.
+   */
+  finalContent?: number;
+  /** Syntax token that continues a split literal (on-hold); never allowed as S3's first token. */
+  continuation?: number;
 }
 
 /** For each syntax token id, the content ids that followed it at the same S3/S4 position in training. */
@@ -134,8 +143,17 @@ export function coarseToFineConstraint(
   const separatorOnly = new Set([layout.separator]);
   const eosOnly = new Set([layout.eos]);
   const withSeparator = (tokens: ReadonlySet<number>): Set<number> => new Set([...tokens, layout.separator]);
+  const without = (tokens: ReadonlySet<number>, id: number | undefined): ReadonlySet<number> => {
+    if (id === undefined || !tokens.has(id)) return tokens;
+    const copy = new Set(tokens);
+    copy.delete(id);
+    return copy;
+  };
   const syntaxOrSeparator = withSeparator(syntax);
-  const contentOrSeparator = withSeparator(content);
+  const contentOrSeparator = withSeparator(without(content, layout.finalContent));
+  const firstSyntax = without(syntax, layout.continuation);
+  const innerContent = without(content, layout.finalContent);
+  const finalOnly = layout.finalContent === undefined ? undefined : new Set([layout.finalContent]);
 
   return ({ generated }) => {
     const progress = progressOf(generated, layout.separator);
@@ -152,15 +170,17 @@ export function coarseToFineConstraint(
       case 2: {
         // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
         // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.
-        if (progress.length === 0) return syntax;
+        if (progress.length === 0) return firstSyntax;
         // One more S3 token costs itself plus one more S4 token; then SEP, the S4 tokens and EOS must still fit.
         if (left >= progress.length + 4) return syntaxOrSeparator;
         return separatorOnly;
       }
       case 3: {
         if (progress.length >= progress.s3.length) return eosOnly;
-        const allowed = cooccurrence.get(progress.s3[progress.length]);
-        return allowed !== undefined && allowed.size > 0 ? allowed : content;
+        if (finalOnly !== undefined && progress.length === progress.s3.length - 1) return finalOnly;
+        const seen = cooccurrence.get(progress.s3[progress.length]);
+        const allowed = seen === undefined ? undefined : without(seen, layout.finalContent);
+        return allowed !== undefined && allowed.size > 0 ? allowed : innerContent;
       }
       default:
         // Unreachable through this callback, which never allows a fourth separator.

@@ -35,6 +35,8 @@ export function outputLayout(vocabulary: Vocabulary): OutputVocabularyLayout {
     eos: vocabulary.specialId('eos'),
     syntaxIds,
     contentIds,
+    finalContent: vocabulary.specialId('finalChasing'),
+    continuation: vocabulary.specialId('onHold'),
   };
 }
 

@@ -113,6 +113,15 @@ describe('coarseToFineConstraint', () => {
     expect([...allowed({ generated: [1, 1, 6, 1] })].sort((a, b) => a - b)).toEqual([...layout.contentIds]);
   });
 
+  it('forces the final content token last', () => {
+    // Content 11 plays the final-chasing token and syntax 6 the on-hold placeholder.
+    const allowed = coarseToFineConstraint({ ...layout, finalContent: 11, continuation: 6 }, new Map([[5, new Set([9, 11])]]), 20);
+    expect([...allowed({ generated: [1, 1] })].sort((a, b) => a - b)).toEqual([3, 4, 5]);
+    expect([...allowed({ generated: [1, 1, 5, 5, 1] })]).toEqual([9]);
+    expect([...allowed({ generated: [1, 1, 5, 5, 1, 9] })]).toEqual([11]);
+    expect([...allowed({ generated: [1] })]).not.toContain(11);
+  });
+
   it('rejects a budget below 6 tokens', () => {
     expect(() => coarseToFineConstraint(layout, cooccurrence, 5)).toThrow(/at least 6, got 5/u);
   });

@@ -7,7 +7,7 @@
 import { getCpuDevice, matmul, type Device } from '@sculpt/runtime-gpu';
 import { referenceGemm, type GemmBackend } from './linalg.js';
 
-export function createDeviceGemm(device: Device = getCpuDevice(), minimumWork = 96 * 96 * 96): GemmBackend {
+export function createDeviceGemm(device: Device = getCpuDevice(), minimumWork = 256 * 256 * 256): GemmBackend {
   return {
     async subtractProduct(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc) {
       if (m * n * k < minimumWork) {
