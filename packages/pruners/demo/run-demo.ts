@@ -10,9 +10,10 @@
  * Options: --model PATH, --data-dir DIR (use existing data instead of
  * generating it), --out DIR, --ppl-split SPLIT, --limit N (items per task).
  * For the real stories260K model and samples:
- *   npm run demo -w @sculpt/pruners -- --model ../shared/data/models/stories260K/stories260K.bin --data-dir ../shared/data --ppl-split validation
- * (the shared samples have only GSM8K's test split, so that run calibrates
- * on C4, TinyStories and GSM8K test windows).
+ *   npm run demo -w @sculpt/pruners -- --model "$PWD/../shared/data/models/stories260K/stories260K.bin" --data-dir "$PWD/../shared/data" --ppl-split validation
+ * Run it from the repository root, because npm starts the script in
+ * packages/pruners. The shared samples have only GSM8K's test split, so that
+ * run calibrates on C4, TinyStories and GSM8K test windows.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -30,7 +30,7 @@ const VOCAB = 512;
 const CONTEXT = 192;
 const BATCH = 3;
 
-/** llama2.c legacy layout: 7 int32 header fields, then the float32 tensors in run.c's order. */
+/** Writes the llama2.c legacy layout: 7 int32 header fields, then the float32 tensors in run.c's order. */
 async function saveLlama2c(file: string, model: TransformerLM): Promise<void> {
   const named = new Map<string, Float32Array>();
   for (const [name, tensor] of model.parameters()) named.set(name, Float32Array.from(await tensor.read()));

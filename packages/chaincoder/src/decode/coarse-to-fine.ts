@@ -169,6 +169,7 @@ export function coarseToFineConstraint(
       }
       case 2: {
         // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
+        // TODO: S3 is not checked for balanced brackets across its dump fragments, which is why a briefly trained model still emits unbalanced frames.
         // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.
         if (progress.length === 0) return firstSyntax;
         // One more S3 token costs itself plus one more S4 token; then SEP, the S4 tokens and EOS must still fit.

@@ -5,25 +5,14 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError, getLogger } from '@sculpt/core';
-import {
-  CALIBRATION_FORMATS,
-  DATASET_PLUGIN_VERSION,
-  CALIBRATION_DATASET_NAMES,
-  buildMixture,
-  isCalibrationDataset,
-  loadTokenizer,
-  readCalibrationFile,
-  replayMixture,
-  readModelContext,
-  tokenizerPathForModel,
-  writeCalibrationFile,
-  type CalibrationDataset,
-  type CalibrationFormat,
-  type CalibrationRequest,
-  type CalibrationSet,
-  type PaddingSide,
-  type RunMode,
-  type Split,
+import type {
+  CalibrationDataset,
+  CalibrationFormat,
+  CalibrationRequest,
+  CalibrationSet,
+  PaddingSide,
+  RunMode,
+  Split,
 } from '@sculpt/datasets';
 import { resolve } from 'node:path';
 import { getContext } from '../context.js';
@@ -32,6 +21,14 @@ import { output } from '../output.js';
 const log = getLogger('cli:calibrate');
 
 const SPLIT_CHOICES = ['train', 'validation', 'test', 'all'] as const;
+
+/**
+ * The sample formats of @sculpt/datasets (its CALIBRATION_FORMATS), listed
+ * here because `--format` needs them when the command is registered and
+ * importing that package would slow down every sculpt command. A test checks
+ * that both lists stay equal.
+ */
+export const CALIBRATION_FORMAT_CHOICES = ['zero', 'single', 'icl', 'cot', 'window'] as const satisfies readonly CalibrationFormat[];
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -78,7 +75,7 @@ function settingsFromConfig(config: Record<string, unknown>): Partial<Calibratio
   const settings: Partial<CalibrationRequest> = {};
   const number = (key: string) => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
   if (typeof config.format === 'string') {
-    if (!(CALIBRATION_FORMATS as readonly string[]).includes(config.format)) throw new UsageError(`the replayed file's config has an unknown format "${config.format}"`);
+    if (!(CALIBRATION_FORMAT_CHOICES as readonly string[]).includes(config.format)) throw new UsageError(`the replayed file's config has an unknown format "${config.format}"`);
     settings.format = config.format as CalibrationFormat;
   }
   if (config.padding === 'left' || config.padding === 'right') settings.padding = config.padding;
@@ -94,7 +91,7 @@ export function register(program: Command): void {
     .command('calibrate')
     .description('sample calibration token windows from datasets and write them to a JSON file')
     .option('--dataset <names>', 'dataset name, or several separated by commas (each gets nsamples / count samples); NAME:SPLIT picks a split per dataset')
-    .addOption(new Option('--format <format>', 'sample format of downstream datasets; pre-training corpora always use random windows').choices(CALIBRATION_FORMATS).default('icl'))
+    .addOption(new Option('--format <format>', 'sample format of downstream datasets; pre-training corpora always use random windows').choices(CALIBRATION_FORMAT_CHOICES).default('icl'))
     .option('--data-dir <dir>', 'root of the local data layout (default: $SCULPT_DATA_DIR)')
     .option('--data <file>', 'read this file instead of searching the data directory (repeatable; one dataset only)', collect, [] as string[])
     .addOption(new Option('--split <split>', "split to sample from (default: the dataset's training split)").choices(SPLIT_CHOICES))
@@ -118,6 +115,18 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'output JSON file (written atomically)')
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
+      const {
+        CALIBRATION_DATASET_NAMES,
+        DATASET_PLUGIN_VERSION,
+        buildMixture,
+        isCalibrationDataset,
+        loadTokenizer,
+        readCalibrationFile,
+        readModelContext,
+        replayMixture,
+        tokenizerPathForModel,
+        writeCalibrationFile,
+      } = await import('@sculpt/datasets');
       const replay = options.replay === undefined ? undefined : await readCalibrationFile(options.replay);
       if (replay !== undefined && replay.provenance === undefined) {
         throw new UsageError(`${options.replay} has no "provenance" list, so its samples cannot be replayed`);

@@ -8,22 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { InputError, UsageError, getLogger } from '@sculpt/core';
-import {
-  DEFAULT_POOL_SIZE,
-  TOKENIZER_MODES,
-  TargetDecodeError,
-  buildVocabularies,
-  createProgramTokenizer,
-  decodeFrame,
-  decodeProgram,
-  listPythonFiles,
-  type EncodedProgram,
-  type TokenizerMode,
-} from '@sculpt/chaincoder';
+import type { EncodedProgram, TokenizerMode } from '@sculpt/chaincoder';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
 const log = getLogger('cli:chaincoder');
+
+/*
+ * Option choices and defaults that @sculpt/chaincoder also defines
+ * (TOKENIZER_MODES, DEFAULT_POOL_SIZE). They are repeated here because the
+ * options need them when the command is registered and importing that package
+ * would slow down every sculpt command. A test checks that both stay equal.
+ */
+export const TOKENIZER_MODE_CHOICES = ['lossless', 'compat'] as const satisfies readonly TokenizerMode[];
+export const DEFAULT_RENAME_POOL_SIZE = 50;
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -52,7 +50,7 @@ async function readText(file: string): Promise<string> {
 
 const modeOption = (): Option<'--mode <mode>', undefined, 'lossless', TokenizerMode> =>
   new Option('--mode <mode>', 'tokenizer mode: lossless (exact) or compat (reference behaviour)')
-    .choices(TOKENIZER_MODES)
+    .choices(TOKENIZER_MODE_CHOICES)
     .default('lossless' as const) as unknown as Option<'--mode <mode>', undefined, 'lossless', TokenizerMode>;
 
 function renderPairs(encoded: EncodedProgram): string {
@@ -67,11 +65,12 @@ function renderPairs(encoded: EncodedProgram): string {
 }
 
 /** Reads S3/S4 from a tokenize JSON document, or a decoder target from `{tokens: [...]}` or a bare array. */
-function decodeDocument(document: unknown, mode: TokenizerMode | undefined, file: string): string {
+async function decodeDocument(document: unknown, mode: TokenizerMode | undefined, file: string): Promise<string> {
+  const { TargetDecodeError, decodeFrame, decodeProgram } = await import('@sculpt/chaincoder');
   const record = document as { s3?: unknown; s4?: unknown; tokens?: unknown; mode?: unknown };
   const documentMode = record !== null && typeof record === 'object' && typeof record.mode === 'string' ? record.mode : undefined;
   const resolvedMode = (mode ?? documentMode ?? 'lossless') as TokenizerMode;
-  if (!TOKENIZER_MODES.includes(resolvedMode)) throw new InputError(`unknown tokenizer mode "${resolvedMode}"`, file);
+  if (!(TOKENIZER_MODE_CHOICES as readonly string[]).includes(resolvedMode)) throw new InputError(`unknown tokenizer mode "${resolvedMode}"`, file);
   const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((t) => typeof t === 'string');
   try {
     if (isStringArray(document)) return decodeProgram(document, { mode: resolvedMode }).source;
@@ -95,10 +94,11 @@ export function register(program: Command): void {
     .option('--outline <strategy>', 'S1/S2 strategy: stride:K, ast[:MAX_S2] or none (default: ast for lossless, stride:500 for compat)')
     .option('--no-rename', 'keep identifiers instead of renaming them to var_i, func_i, Class_i, var_in_i')
     .option('--keep-docstrings', 'keep the values of docstrings and other bare constant statements')
-    .option('--pool-size <n>', 'names per renaming pool', positiveInteger('--pool-size'), DEFAULT_POOL_SIZE)
+    .option('--pool-size <n>', 'names per renaming pool', positiveInteger('--pool-size'), DEFAULT_RENAME_POOL_SIZE)
     .action(async (file, flags, command) => {
       const context = getContext(command as unknown as Command);
       const path = resolve(file);
+      const { createProgramTokenizer } = await import('@sculpt/chaincoder');
       const tokenizer = await createProgramTokenizer();
       const encoded = tokenizer.encode(await readText(path), {
         mode: flags.mode,
@@ -115,7 +115,7 @@ export function register(program: Command): void {
     .command('detokenize')
     .description('turn a tokenize --json document (or a decoder target token array) back into Python source')
     .argument('<file>', 'JSON file')
-    .addOption(new Option('--mode <mode>', 'tokenizer mode (default: the "mode" field of the file, else lossless)').choices(TOKENIZER_MODES))
+    .addOption(new Option('--mode <mode>', 'tokenizer mode (default: the "mode" field of the file, else lossless)').choices(TOKENIZER_MODE_CHOICES))
     .action(async (file, flags, command) => {
       const context = getContext(command as unknown as Command);
       const path = resolve(file);
@@ -126,7 +126,7 @@ export function register(program: Command): void {
         if (error instanceof InputError) throw error;
         throw new InputError(`not valid JSON: ${(error as Error).message}`, path);
       }
-      const source = decodeDocument(document, flags.mode, path);
+      const source = await decodeDocument(document, flags.mode, path);
       output({ source }, { json: context.globals.json, human: source });
     });
 
@@ -140,9 +140,10 @@ export function register(program: Command): void {
     .addOption(modeOption())
     .option('--outline <strategy>', 'outline strategy recorded in the vocabulary (stride:K, ast[:MAX_S2] or none)')
     .option('--min-syntax-count <n>', 'keep layout-frame tokens seen at least this many times', positiveInteger('--min-syntax-count'), 1)
-    .option('--pool-size <n>', 'names per renaming pool', positiveInteger('--pool-size'), DEFAULT_POOL_SIZE)
+    .option('--pool-size <n>', 'names per renaming pool', positiveInteger('--pool-size'), DEFAULT_RENAME_POOL_SIZE)
     .action(async (dirs, flags, command) => {
       const context = getContext(command as unknown as Command);
+      const { buildVocabularies, createProgramTokenizer, listPythonFiles } = await import('@sculpt/chaincoder');
       const tokenizer = await createProgramTokenizer();
       const programs: EncodedProgram[] = [];
       const skipped: { file: string; reason: string }[] = [];

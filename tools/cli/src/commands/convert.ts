@@ -8,7 +8,6 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { getLogger } from '@sculpt/core';
-import { convertToHf, exportOnnx, loadModel, saveLlama2c } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
@@ -39,6 +38,7 @@ export function register(program: Command): void {
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
       const started = performance.now();
+      const { convertToHf, exportOnnx, loadModel, saveLlama2c } = await import('@sculpt/runtime-gpu');
       const model = await loadModel(options.model);
       try {
         const task = context.progress.start({ label: `convert to ${options.to}`, total: 1, unit: 'models' });

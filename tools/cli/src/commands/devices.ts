@@ -1,6 +1,6 @@
 /** `sculpt devices`: the compute devices this machine offers, with adapter info, features and limits. */
 import type { Command } from '@commander-js/extra-typings';
-import { disposeDevices, getCpuDevice, listWebGpuAdapters, type DeviceInfo } from '@sculpt/runtime-gpu';
+import type { DeviceInfo } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { formatRecord, formatTable, output } from '../output.js';
 
@@ -12,6 +12,7 @@ interface DeviceReport extends DeviceInfo {
 
 /** Finds the cpu device and the WebGPU adapter, and which one `--device auto` would choose. */
 export async function collectDevices(): Promise<{ devices: DeviceReport[]; auto: 'cpu' | 'webgpu' }> {
+  const { getCpuDevice, listWebGpuAdapters } = await import('@sculpt/runtime-gpu');
   const cpu = getCpuDevice();
   const devices: DeviceReport[] = [
     { kind: 'cpu', ...cpu.info, features: [...cpu.features], limits: { threads: cpu.sessions.threads } },
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .description('list compute devices (cpu and WebGPU adapters) with their features and limits')
     .action(async (_options, command) => {
       const context = getContext(command as unknown as Command);
+      const { disposeDevices } = await import('@sculpt/runtime-gpu');
       try {
         const report = await collectDevices();
         output(report, { json: context.globals.json, human: describeDevices(report) });

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { InputError, UsageError } from '@sculpt/core';
-import { computePerplexity, disposeDevices, joinForPerplexity, OnnxLogitsSession } from '@sculpt/runtime-gpu';
+import type { OnnxLogitsSession } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 import { applyModelDevice, loadModelWithTokenizer } from './generate.js';
@@ -75,6 +75,7 @@ export function register(program: Command): void {
     .addOption(new Option('--engine <engine>', 'runtime: the runtime blocks; onnxruntime: the whole ONNX graph in onnxruntime-node').choices(['runtime', 'onnxruntime'] as const).default('runtime' as const))
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
+      const { computePerplexity, disposeDevices, joinForPerplexity, OnnxLogitsSession } = await import('@sculpt/runtime-gpu');
       const { model, tokenizer } = await loadModelWithTokenizer(options.model, options.tokenizer);
       let session: OnnxLogitsSession | undefined;
       try {

@@ -4,8 +4,8 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { InputError, UsageError, type Decoder } from '@sculpt/core';
-import { loadTokenizer, loadTokenizerForModel, type Tokenizer } from '@sculpt/datasets';
-import { CausalLMDecoder, disposeDevices, getDevice, loadModel, type CausalLM } from '@sculpt/runtime-gpu';
+import type { Tokenizer } from '@sculpt/datasets';
+import type { CausalLM } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
@@ -31,6 +31,8 @@ function fraction(name: string, minimum: number, maximum: number, exclusiveMinim
 
 /** Loads a model and its tokenizer and checks that the vocabularies fit each other. */
 export async function loadModelWithTokenizer(modelPath: string, tokenizerPath: string | undefined): Promise<{ model: CausalLM; tokenizer: Tokenizer }> {
+  const { loadTokenizer, loadTokenizerForModel } = await import('@sculpt/datasets');
+  const { loadModel } = await import('@sculpt/runtime-gpu');
   const tokenizer = tokenizerPath === undefined ? await loadTokenizerForModel(modelPath) : await loadTokenizer(tokenizerPath);
   const model = await loadModel(modelPath);
   if (tokenizer.vocabSize > model.config.vocabSize) {
@@ -50,6 +52,7 @@ export async function loadModelWithTokenizer(modelPath: string, tokenizerPath: s
  */
 export async function applyModelDevice(model: CausalLM, request: 'auto' | 'cpu' | 'webgpu'): Promise<string> {
   if (request === 'cpu') return 'cpu';
+  const { getDevice } = await import('@sculpt/runtime-gpu');
   const device = await getDevice(request);
   if (device.kind !== 'webgpu') return 'cpu';
   model.useDevice(device);
@@ -72,6 +75,7 @@ export function register(program: Command): void {
     .option('--stop-token <id...>', 'token ids that end generation (default: the tokenizer EOS and BOS)')
     .action(async (options, command) => {
       const context = getContext(command as unknown as Command);
+      const { CausalLMDecoder, disposeDevices } = await import('@sculpt/runtime-gpu');
       const { model, tokenizer } = await loadModelWithTokenizer(options.model, options.tokenizer);
       try {
         const device = await applyModelDevice(model, context.globals.device);

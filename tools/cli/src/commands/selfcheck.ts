@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { getLogger, Random, UsageError } from '@sculpt/core';
-import { disposeDevices, getDevice, matmul, probeWebGpuAdapter, reference, type Device, type DeviceKind } from '@sculpt/runtime-gpu';
+import type { Device, DeviceKind, matmul as runtimeMatmul } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { formatTable, output } from '../output.js';
 
@@ -27,7 +27,9 @@ function tolerance(size: number): number {
   return 1e-6 * size;
 }
 
-async function timeMatmul(device: Device, a: ReturnType<Device['tensor']>, b: ReturnType<Device['tensor']>, size: number): Promise<number> {
+type Tensor = ReturnType<Device['tensor']>;
+
+async function timeMatmul(matmul: typeof runtimeMatmul, device: Device, a: Tensor, b: Tensor, size: number): Promise<number> {
   // Warm-up compiles shaders or onnxruntime sessions outside the timed runs.
   matmul(a, b).dispose();
   await device.sync();
@@ -43,6 +45,7 @@ async function timeMatmul(device: Device, a: ReturnType<Device['tensor']>, b: Re
 }
 
 export async function runSelfcheck(kinds: DeviceKind[], size: number): Promise<SelfcheckResult[]> {
+  const { getDevice, matmul, reference } = await import('@sculpt/runtime-gpu');
   const random = new Random(2026);
   const a = Float32Array.from({ length: size * size }, () => random.nextFloat() * 2 - 1);
   const b = Float32Array.from({ length: size * size }, () => random.nextFloat() * 2 - 1);
@@ -62,7 +65,7 @@ export async function runSelfcheck(kinds: DeviceKind[], size: number): Promise<S
       // NaN must count as a failure, so compare with `>` negated.
       if (!(error <= maxAbsError)) maxAbsError = Number.isNaN(error) ? Infinity : error;
     }
-    const gflops = await timeMatmul(device, ta, tb, size);
+    const gflops = await timeMatmul(matmul, device, ta, tb, size);
     ta.dispose();
     tb.dispose();
     results.push({
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         throw new UsageError(`Invalid --size "${options.size}"; expected an integer from 1 to 4096`);
       }
 
+      const { disposeDevices, probeWebGpuAdapter } = await import('@sculpt/runtime-gpu');
       let kinds: DeviceKind[];
       if (context.globals.device === 'auto') {
         const probe = await probeWebGpuAdapter();
