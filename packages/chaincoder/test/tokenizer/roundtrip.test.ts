@@ -61,7 +61,7 @@ describe('lossless round trip against CPython', () => {
     expect(outcomes.filter((o) => o.status === 'pass').length).toBeGreaterThan(300);
   });
 
-  it('stdlib subset round-trips', async () => {
+  it('stdlib subset round-trips', { timeout: 300_000 }, async () => {
     const programs = await stdlibSubset();
     expect(programs).toHaveLength(STDLIB_SUBSET);
     const outcomes: RoundTripOutcome[] = [];

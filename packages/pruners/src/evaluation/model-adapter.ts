@@ -30,9 +30,8 @@ export interface ModelTaskAdapterStats {
 }
 
 /**
- * Keeps BOS and the last tokens of a prompt that does not fit in
- * `maxSeqLen − reserve` positions; the demonstrations at the start are the
- * part that is lost.
+ * Keeps BOS and the last tokens of a prompt longer than `limit` tokens, so the
+ * demonstrations at the start are what gets cut.
  */
 export function fitPrompt(tokens: number[], limit: number, bosId: number | null): { tokens: number[]; truncated: boolean } {
   if (tokens.length <= limit) return { tokens, truncated: false };
@@ -53,7 +52,7 @@ function argmax(values: Float32Array, offset: number, length: number): number {
   return best;
 }
 
-/** log softmax(row)[target] computed stably in f64. */
+/** Returns log softmax(row)[target], computed stably in f64. */
 function logProbability(logits: Float32Array, offset: number, vocab: number, target: number): number {
   let max = -Infinity;
   for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);

@@ -56,7 +56,7 @@ export interface PruneRunResult extends PruneReport {
   peakMemoryBytes: number;
 }
 
-/** Mean of the embedding rows: the deterministic init of faithful mode's appended [PAD] row. */
+/** Returns the mean of the embedding rows, the deterministic init of faithful mode's appended [PAD] row. */
 export function meanEmbeddingRow(embedding: Float32Array, dim: number): Float32Array {
   const rows = embedding.length / dim;
   const mean = new Float64Array(dim);
@@ -166,6 +166,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       pattern,
       sequences: calibration.sequences,
       mode,
+      // TODO: honour --device webgpu for the forward passes and products; prune runs on the CPU device only.
       gemm: createDeviceGemm(),
       propagateError: options.propagateError,
       trueSequential: options.trueSequential,
