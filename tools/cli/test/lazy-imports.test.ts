@@ -1,6 +1,6 @@
 /**
  * Command modules load the heavy workspace packages only inside their
- * actions, so `sculpt --help` and light commands start fast. These tests
+ * actions, so `sculpt --help` and light commands start without them. These tests
  * check that registering those commands resolves none of the heavy packages,
  * and that the option choices the modules repeat still match the packages.
  */

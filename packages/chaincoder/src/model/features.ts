@@ -6,7 +6,7 @@
  * the embedding table stays small.
  */
 import { encode as bpeEncode } from 'gpt-tokenizer';
-import { getLogger, type Random } from '@sculpt/core';
+import { UsageError, getLogger, type Random } from '@sculpt/core';
 import type { CodeProblem, IoExample } from '@sculpt/datasets';
 import { PythonSyntaxError, UnsupportedSyntaxError } from '../ast/parse.js';
 import { alignIoSamples, encodeIoSample, ioSampleToObject, type EncodedIoSample } from '../tokenizer/iodata.js';
@@ -86,6 +86,19 @@ export async function prepareProblems(problems: readonly CodeProblem[], options:
   report.problems = prepared.length;
   log.info(() => `Prepared ${report.problems} problems with ${report.programs} programs (${JSON.stringify(report.droppedPrograms)} programs dropped)`);
   return { prepared, report };
+}
+
+/**
+ * Prepares problems for generation: the description and the examples only,
+ * with no programs, so problems without reference solutions are kept.
+ */
+export function preparePrompts(problems: readonly CodeProblem[], tokenizer: EncodeOptions): PreparedProblem[] {
+  return problems.map((problem) => {
+    if (problem.examples.length === 0) {
+      throw new UsageError(`Problem ${problem.id} has no I/O examples; the model needs at least one to generate a program.`);
+    }
+    return { id: problem.id, descriptionTokens: bpeEncode(problem.description), samples: encodeSamples(problem.examples, tokenizer), programs: [] };
+  });
 }
 
 /** Ids 0 and 1 of the description vocabulary: padding and unknown subwords. */

@@ -17,7 +17,7 @@
  * table) and concatenated through constant 0/1 selection matrices, so every
  * step runs on the same kernels on the cpu and webgpu devices.
  */
-import { Random } from '@sculpt/core';
+import { InputError, Random } from '@sculpt/core';
 import {
   IGNORE_INDEX,
   ParameterStore,
@@ -106,6 +106,42 @@ export class ChainCoderModel {
       ...nested('encoder_blocks', this.encoderBlocks),
       ...nested('decoder_blocks', this.decoderBlocks),
     ];
+  }
+
+  /**
+   * Replaces every parameter with the values in `weights` (by the names of
+   * `parameters()`). Call it before an optimizer is built over the parameters,
+   * because the replaced tensors are disposed.
+   */
+  loadWeights(weights: ReadonlyMap<string, Float32Array>, file?: string): void {
+    const stores: [string, ParameterStore][] = [
+      ['', this.params],
+      ...(['sample_blocks', 'description_blocks', 'encoder_blocks', 'decoder_blocks'] as const).flatMap((prefix) =>
+        this.#blocksOf(prefix).map((block, index): [string, ParameterStore] => [`${prefix}.${index}.`, block.params]),
+      ),
+    ];
+    const expected = new Set(this.parameters().map(([name]) => name));
+    const unknown = [...weights.keys()].filter((name) => !expected.has(name));
+    const missing = [...expected].filter((name) => !weights.has(name));
+    if (unknown.length > 0 || missing.length > 0) {
+      throw new InputError(`checkpoint weights do not match the model config: missing ${JSON.stringify(missing.slice(0, 5))}, unknown ${JSON.stringify(unknown.slice(0, 5))}`, file);
+    }
+    for (const [prefix, store] of stores) {
+      for (const [name, tensor] of store.entries()) {
+        const values = weights.get(prefix + name)!;
+        if (values.length !== tensor.size) {
+          throw new InputError(`weight ${prefix + name} has ${values.length} values; the model needs shape [${tensor.shape.join(', ')}]`, file);
+        }
+        store.set(name, values);
+      }
+    }
+  }
+
+  #blocksOf(prefix: 'sample_blocks' | 'description_blocks' | 'encoder_blocks' | 'decoder_blocks'): TransformerBlock[] {
+    if (prefix === 'sample_blocks') return this.sampleBlocks;
+    if (prefix === 'description_blocks') return this.descriptionBlocks;
+    if (prefix === 'encoder_blocks') return this.encoderBlocks;
+    return this.decoderBlocks;
   }
 
   parameterCount(): number {

@@ -53,7 +53,8 @@ export interface ExperimentReport {
   decodeOutcomes: Record<string, Record<string, number>>;
 }
 
-function targetIds(vocabularies: CodeVocabularies, problems: readonly PreparedProblem[]): number[][] {
+/** Returns the output-vocabulary ids of every training target without BOS and EOS, for `buildCooccurrence`. */
+export function targetIds(vocabularies: CodeVocabularies, problems: readonly PreparedProblem[]): number[][] {
   const output = vocabularies.output;
   const separator = output.specialId('separator');
   return problems.flatMap((problem) =>

@@ -3,3 +3,4 @@ export * from './curriculum.js';
 export * from './schedule.js';
 export * from './trainer.js';
 export * from './experiment.js';
+export * from './checkpoint.js';

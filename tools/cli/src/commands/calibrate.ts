@@ -24,9 +24,9 @@ const SPLIT_CHOICES = ['train', 'validation', 'test', 'all'] as const;
 
 /**
  * The sample formats of @sculpt/datasets (its CALIBRATION_FORMATS), listed
- * here because `--format` needs them when the command is registered and
- * importing that package would slow down every sculpt command. A test checks
- * that both lists stay equal.
+ * here because `--format` needs them when the command is registered, and
+ * importing that package would add to the start-up time of every sculpt
+ * command. A test checks that both lists stay equal.
  */
 export const CALIBRATION_FORMAT_CHOICES = ['zero', 'single', 'icl', 'cot', 'window'] as const satisfies readonly CalibrationFormat[];
 

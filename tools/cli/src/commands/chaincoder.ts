@@ -17,8 +17,9 @@ const log = getLogger('cli:chaincoder');
 /*
  * Option choices and defaults that @sculpt/chaincoder also defines
  * (TOKENIZER_MODES, DEFAULT_POOL_SIZE). They are repeated here because the
- * options need them when the command is registered and importing that package
- * would slow down every sculpt command. A test checks that both stay equal.
+ * options need them when the command is registered, and importing that
+ * package would add to the start-up time of every sculpt command. A test
+ * checks that both stay equal.
  */
 export const TOKENIZER_MODE_CHOICES = ['lossless', 'compat'] as const satisfies readonly TokenizerMode[];
 export const DEFAULT_RENAME_POOL_SIZE = 50;
