@@ -9,14 +9,16 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CALIBRATION_FORMATS } from '@sculpt/datasets';
 import { DEFAULT_POOL_SIZE, TOKENIZER_MODES } from '@sculpt/chaincoder';
+import { TASK_NAMES } from '@sculpt/pruners';
 import { describe, expect, it } from 'vitest';
 import { CALIBRATION_FORMAT_CHOICES } from '../src/commands/calibrate.js';
 import { DEFAULT_RENAME_POOL_SIZE, TOKENIZER_MODE_CHOICES } from '../src/commands/chaincoder.js';
+import { BUILTIN_TASK_NAMES } from '../src/commands/eval-tasks.js';
 
 const cliRoot = resolve(import.meta.dirname, '..');
 
 /** Command modules that must not import a heavy package when they are registered. */
-const LAZY_MODULES = ['calibrate', 'generate', 'convert', 'eval-ppl', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs'];
+const LAZY_MODULES = ['calibrate', 'generate', 'convert', 'eval-ppl', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs', 'prune', 'study', 'eval-tasks'];
 
 /** A module resolution hook that rejects the heavy packages, so any import of them fails. */
 const BLOCKING_HOOK = `
@@ -66,11 +68,15 @@ describe('lazy command imports', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { commands: string[]; hookActive: boolean };
     expect(result.hookActive).toBe(true);
-    expect(result.commands).toEqual(['calibrate', 'generate', 'convert', 'eval', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs']);
+    expect(result.commands).toEqual(['calibrate', 'generate', 'convert', 'eval', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs', 'prune', 'study']);
   });
 
   it('repeats the calibration formats of datasets', () => {
     expect([...CALIBRATION_FORMAT_CHOICES]).toEqual([...CALIBRATION_FORMATS]);
+  });
+
+  it('repeats the task names of pruners', () => {
+    expect([...BUILTIN_TASK_NAMES]).toEqual([...TASK_NAMES]);
   });
 
   it('repeats the tokenizer modes of chaincoder', () => {

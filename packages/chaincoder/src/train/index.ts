@@ -4,3 +4,5 @@ export * from './schedule.js';
 export * from './trainer.js';
 export * from './experiment.js';
 export * from './checkpoint.js';
+export * from './run.js';
+export * from './loss-curve.js';

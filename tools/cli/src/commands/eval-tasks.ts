@@ -6,9 +6,26 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '@sculpt/core';
-import { runEvalTask, TASK_NAMES, type EvalRunResult } from '@sculpt/pruners';
+import type { EvalRunResult, TaskName } from '@sculpt/pruners';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
+
+/**
+ * The built-in task names, written out so `sculpt --help` does not load the
+ * pruners package; `satisfies` keeps the list in step with its TaskName type.
+ */
+export const BUILTIN_TASK_NAMES = [
+  'gsm8k',
+  'svamp',
+  'mawps',
+  'anli_r1',
+  'anli_r2',
+  'anli_r3',
+  'esnli',
+  'commonsense_qa',
+  'race',
+  'winogrande',
+] as const satisfies readonly TaskName[];
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -44,6 +61,7 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
       const options = actionCommand.opts() as { model: string; dataDir?: string; limit?: number; scoring: 'generate' | 'loglikelihood'; cot: boolean; items: boolean };
       const task = fixedTask ?? String(args[0]);
       const context = getContext(actionCommand);
+      const { runEvalTask } = await import('@sculpt/pruners');
       const result = await runEvalTask({
         registry: context.registry,
         modelPath: options.model,
@@ -62,6 +80,6 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
 
 export function register(program: Command): void {
   const evalCommand = (program.commands.find((command) => command.name() === 'eval') as Command | undefined) ?? program.command('eval').description('evaluate a model');
-  for (const task of TASK_NAMES) addTaskCommand(evalCommand, task, `few-shot ${task} accuracy (greedy decoding, 95% Wilson interval)`, task);
+  for (const task of BUILTIN_TASK_NAMES) addTaskCommand(evalCommand, task, `few-shot ${task} accuracy (greedy decoding, 95% Wilson interval)`, task);
   addTaskCommand(evalCommand, 'task', 'run an eval-task plugin by name');
 }

@@ -5,10 +5,10 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '@sculpt/core';
-import { CALIBRATION_FORMATS } from '@sculpt/datasets';
-import { runPrune, type PruneRunResult } from '@sculpt/pruners';
+import type { PruneRunResult } from '@sculpt/pruners';
 import { getContext } from '../context.js';
 import { formatTable, output } from '../output.js';
+import { CALIBRATION_FORMAT_CHOICES } from './calibrate.js';
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .option('--sparsity <p>', 'fraction of each layer to prune, 0..1', fraction, 0.5)
     .addOption(new Option('--pattern <n:m>', 'N:M semi-structured pattern; fixes the sparsity at 0.5').choices(['2:4', '4:8']))
     .option('--calibration <names>', 'calibration dataset(s), comma-separated; each gets nsamples / count sequences')
-    .addOption(new Option('--format <format>', 'calibration sample format (default icl for downstream sets, window for corpora)').choices(CALIBRATION_FORMATS))
+    .addOption(new Option('--format <format>', 'calibration sample format (default icl for downstream sets, window for corpora)').choices(CALIBRATION_FORMAT_CHOICES))
     .addOption(new Option('--split <split>', "calibration split (default: each dataset's training split)").choices(['train', 'validation', 'test', 'all'] as const))
     .option('--data-dir <dir>', 'root of the local data layout (default: $SCULPT_DATA_DIR)')
     .option('--calibration-tokens <file>', 'read calibration windows from a `sculpt calibrate` file instead of datasets')
@@ -109,6 +109,7 @@ export function register(program: Command): void {
         throw new UsageError(`--pattern ${options.pattern} prunes exactly half of every group; drop --sparsity ${options.sparsity} or set it to 0.5`);
       }
 
+      const { runPrune } = await import('@sculpt/pruners');
       const result = await runPrune({
         registry: context.registry,
         modelPath: options.model,

@@ -8,7 +8,6 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { parseWithSchema, UsageError } from '@sculpt/core';
-import { resolveStudyPaths, runStudy, studyConfigSchema } from '@sculpt/pruners';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
@@ -20,6 +19,7 @@ export function register(program: Command): void {
       const context = getContext(command as unknown as Command);
       const file = context.globals.config;
       if (file === undefined) throw new UsageError('sculpt study needs its grid: pass --config study.json');
+      const { resolveStudyPaths, runStudy, studyConfigSchema } = await import('@sculpt/pruners');
       const config = resolveStudyPaths(parseWithSchema(studyConfigSchema, context.config, `Invalid study configuration in ${file}`), file);
 
       const summary = await runStudy({ config, registry: context.registry, progress: context.progress, signal: context.signal });
