@@ -49,6 +49,11 @@ export interface GenerateOptions {
   cooccurrence?: CooccurrenceTable;
   /** Seed for drawing the problem's I/O examples (sampling decoders have their own seed). */
   seed: number;
+  /**
+   * Decode one prompt and take the n sequences the decoder returns for it
+   * (beam search with numReturn = n), instead of n prompts with one sequence each.
+   */
+  sequencesFromOnePrompt?: boolean;
 }
 
 export interface GeneratedCandidates {
@@ -80,14 +85,16 @@ export async function generateCandidates(
   try {
     const results = await decoder.decode(
       generation,
-      Array.from({ length: options.n }, () => [bos]),
+      Array.from({ length: options.sequencesFromOnePrompt === true ? 1 : options.n }, () => [bos]),
       {
         maxNewTokens: options.maxNewTokens,
         stopTokens: [eos],
         allowedTokens: options.cooccurrence === undefined ? undefined : coarseToFineConstraint(layout, options.cooccurrence, options.maxNewTokens),
       },
     );
-    const sequences = results.map((result) => result.sequences[0].tokens);
+    const sequences = options.sequencesFromOnePrompt === true
+      ? results[0].sequences.slice(0, options.n).map((sequence) => sequence.tokens)
+      : results.map((result) => result.sequences[0].tokens);
     const decoded = sequences.map((tokens) => tryDecodeProgram(output.decodeIds([bos, ...tokens, eos]), { mode: options.mode }));
     return {
       programs: decoded.map((result) => (result.ok ? result.source : null)),

@@ -86,6 +86,14 @@ function parseVocabularies(text: string, file: string): CodeVocabularies {
   };
 }
 
+/** Reads the vocabularies file of a checkpoint folder. */
+export async function readVocabularies(file: string): Promise<CodeVocabularies> {
+  const text = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new InputError(`cannot read the vocabularies: ${error.message}`, file);
+  });
+  return parseVocabularies(text, file);
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
