@@ -22,8 +22,13 @@ if sys.version_info[:2] < (3, 9):
 IDENTIFIER_FIELDS = {
     ("Name", "id"), ("FunctionDef", "name"), ("ClassDef", "name"), ("arg", "arg"),
     ("Attribute", "attr"), ("alias", "name"), ("alias", "asname"), ("ImportFrom", "module"),
-    ("keyword", "arg"), ("ExceptHandler", "name"),
+    ("keyword", "arg"), ("ExceptHandler", "name"), ("AsyncFunctionDef", "name"),
+    ("MatchAs", "name"), ("MatchStar", "name"), ("MatchMapping", "rest"),
 }
+# Nodes whose `value` is a constant; MatchSingleton only exists from Python 3.10.
+CONSTANT_VALUE_CLASSES = (ast.Constant, getattr(ast, "MatchSingleton", ast.Constant))
+# Identifier-list fields, renamed item by item.
+IDENTIFIER_LIST_FIELDS = {("Global", "names"), ("Nonlocal", "names"), ("MatchClass", "kwd_attrs")}
 
 
 def constant_json(value):
@@ -51,7 +56,8 @@ def tree_json(node):
         out = {"_type": type(node).__name__}
         for field in node._fields:
             value = getattr(node, field, None)
-            if isinstance(node, ast.Constant) and field == "value":
+            # MatchSingleton.value holds the constant itself, so it is tagged like Constant.value.
+            if isinstance(node, CONSTANT_VALUE_CLASSES) and field == "value":
                 out[field] = constant_json(value)
             else:
                 out[field] = tree_json(value)
@@ -69,8 +75,9 @@ def normalize(tree, renames, empty_docstrings):
                 value = getattr(node, field, None)
                 if isinstance(value, str) and value in renames:
                     setattr(node, field, renames[value])
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            node.names = [renames.get(name, name) for name in node.names]
+        for cls, field in IDENTIFIER_LIST_FIELDS:
+            if type(node).__name__ == cls:
+                setattr(node, field, [renames.get(name, name) for name in getattr(node, field)])
         if empty_docstrings and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             node.value.value = ""
     return tree

@@ -4,19 +4,20 @@
  * (`/datasets/{repo}/resolve/{revision}/{path}`, with Range requests).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Llama2cTokenizer, fetchHubFile, hubSettingsFromEnv } from '../src/index.js';
-import { createDataset, zstdRawFrame } from './helpers.js';
+import { allRecords, createDataset, zstdRawFrame } from './helpers.js';
+import { hubFixtures, type HubFixture } from './hub-fixtures.js';
 import { sharedData, tok512Path } from './paths.js';
 
 const C4_REVISION = '607bd4c8450a42878aa9ddc051a65a055450ef87';
 
-/** Repository files the stand-in serves, built from the shared samples. */
+/** Repository files the stand-in serves, built from the shared samples and the small fixtures. */
 async function hubFiles(): Promise<Map<string, Buffer>> {
   const c4 = await readFile(join(sharedData, 'c4/c4-en-train.00000-of-01024.sample.json'));
   const stories = await readFile(join(sharedData, 'tinystories/TinyStoriesV2-GPT4-train.sample.txt'));
@@ -25,7 +26,13 @@ async function hubFiles(): Promise<Map<string, Buffer>> {
     [`allenai/c4/${C4_REVISION}/en/c4-train.00000-of-01024.json.gz`, gzipSync(c4)],
     ['monology/pile-uncopyrighted/main/train/00.jsonl.zst', zstdRawFrame(pile)],
     ['roneneldan/TinyStories/main/TinyStoriesV2-GPT4-train.txt', stories],
+    ...hubFixtures().map((fixture): [string, Buffer] => [`${fixture.repo}/${fixture.revision}/${fixture.path}`, fixture.body]),
   ]);
+}
+
+/** The snapshot folder a download is stored in: the revision with "/" written as "%2F". */
+function snapshotPath(fixture: HubFixture, root: string): string {
+  return join(root, `datasets--${fixture.repo.replace('/', '--')}`, 'snapshots', fixture.revision.split('/').join('%2F'), fixture.path);
 }
 
 interface HubStandIn {
@@ -132,5 +139,90 @@ describe('hub fallback', () => {
     expect(settings).toEqual({ endpoint: 'http://127.0.0.1:1234', cacheDir: '/srv/hf/hub', offline: true });
     expect(hubSettingsFromEnv({ HF_HUB_CACHE: '/cache', HF_HOME: '/srv/hf' }).cacheDir).toBe('/cache');
     expect(hubSettingsFromEnv({}).offline).toBe(false);
+  });
+});
+
+/** One case per dataset (and WinoGrande size): the first fixture file of each. */
+const datasetCases = hubFixtures().filter(
+  (fixture, index, all) => all.findIndex((other) => other.dataset === fixture.dataset && JSON.stringify(other.options) === JSON.stringify(fixture.options)) === index,
+);
+
+describe('hub sources of the other datasets', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sculpt-empty-data-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.each(datasetCases.map((fixture) => [`${fixture.dataset}${fixture.options ? ` ${JSON.stringify(fixture.options)}` : ''}`, fixture] as const))(
+    'downloads, reads and formats %s',
+    async (_label, fixture) => {
+      const hubOptions = { dataDir, hub: true, hubEndpoint: hub.endpoint, hubCacheDir: cacheDir, offline: false };
+      const dataset = await createDataset(fixture.dataset, { ...hubOptions, ...fixture.options });
+
+      const records = await allRecords(dataset, 'train');
+      expect(records.length).toBe(fixture.records);
+      expect(records[0].provenance.file).toBe(`hf://datasets/${fixture.repo}@${fixture.revision}/${fixture.path}`);
+      expect(dataset.formatExample(records[0], fixture.format)).toBe(fixture.firstExample);
+      expect((await stat(snapshotPath(fixture, cacheDir))).isFile()).toBe(true);
+
+      const seqlen = fixture.format === 'window' ? 32 : 512;
+      const set = await dataset.calibration({ tokenizer, format: fixture.format, nsamples: 2, seqlen, seed: 0 });
+      expect(set.samples.map((sample) => sample.length)).toEqual([seqlen, seqlen]);
+    },
+  );
+
+  it('reads every RedPajama sample shard', async () => {
+    const redpajama = await createDataset('redpajama', { dataDir, hub: true, hubEndpoint: hub.endpoint, hubCacheDir: cacheDir, offline: false });
+    const files = new Set((await allRecords(redpajama, 'train')).map((record) => record.provenance.file));
+    expect([...files]).toEqual([
+      'hf://datasets/togethercomputer/RedPajama-Data-V2@main/sample/documents/2023-06/0000/en_head.json.gz',
+      'hf://datasets/togethercomputer/RedPajama-Data-V2@main/sample/documents/2023-06/0000/en_middle.json.gz',
+    ]);
+  });
+
+  it('fails clearly offline when a converted file is not cached', async () => {
+    const emptyCache = await mkdtemp(join(tmpdir(), 'sculpt-empty-cache-'));
+    try {
+      const winogrande = await createDataset('winogrande', { dataDir, hub: true, hubEndpoint: hub.endpoint, hubCacheDir: emptyCache, offline: true });
+      const before = hub.requests.length;
+      await expect(winogrande.calibration({ tokenizer, format: 'single', nsamples: 1, seqlen: 512, seed: 0 })).rejects.toThrow(
+        /allenai\/winogrande@refs\/convert\/parquet:winogrande_m\/train\/0000\.parquet is not in the Hugging Face cache .* and HF_HUB_OFFLINE is set/,
+      );
+      expect(hub.requests.length).toBe(before);
+    } finally {
+      await rm(emptyCache, { recursive: true, force: true });
+    }
+  });
+
+  it('finds a conversion file that Python cached under its commit', async () => {
+    const pythonCache = await mkdtemp(join(tmpdir(), 'sculpt-python-cache-'));
+    try {
+      // huggingface_hub stores a branch's files under the commit and writes the commit to refs/<branch>.
+      const fixture = datasetCases.find((candidate) => candidate.dataset === 'svamp')!;
+      const commit = '0123456789abcdef0123456789abcdef01234567';
+      const repoFolder = join(pythonCache, 'datasets--ChilleD--SVAMP');
+      await mkdir(join(repoFolder, 'refs', 'refs', 'convert'), { recursive: true });
+      await writeFile(join(repoFolder, 'refs', 'refs', 'convert', 'parquet'), `${commit}\n`);
+      await mkdir(join(repoFolder, 'snapshots', commit, 'default', 'train'), { recursive: true });
+      await writeFile(join(repoFolder, 'snapshots', commit, fixture.path), fixture.body);
+
+      const before = hub.requests.length;
+      const svamp = await createDataset('svamp', { dataDir, hub: true, hubEndpoint: hub.endpoint, hubCacheDir: pythonCache, offline: true });
+      const records = await allRecords(svamp, 'train');
+      expect(records.length).toBe(fixture.records);
+      expect(hub.requests.length).toBe(before);
+    } finally {
+      await rm(pythonCache, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a split the hub source lacks', async () => {
+    const oscar = await createDataset('oscar', { dataDir, hub: true, hubEndpoint: hub.endpoint, hubCacheDir: cacheDir, offline: false });
+    await expect(allRecords(oscar, 'test')).rejects.toThrow(/no oscar files for split "test".*the hub source oscar-corpus\/oscar has no "test" split/);
   });
 });

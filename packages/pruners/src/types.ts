@@ -18,6 +18,7 @@
  * pruned. Weights arrive as float64 copies, so a pruner may modify them.
  */
 import type { Logger } from '@sculpt/core';
+import type { Device } from '@sculpt/runtime-gpu';
 import type { GemmBackend } from './algorithms/linalg.js';
 import type { Mask, Matrix } from './algorithms/matrix.js';
 import type { NMPattern } from './algorithms/selectors.js';
@@ -91,6 +92,8 @@ export interface PrunerContext {
   signal?: AbortSignal;
   /** Matrix-product backend for large layers (onnxruntime on the CPU device); the f64 loop when absent. */
   gemm?: GemmBackend;
+  /** Runtime device for factorizations (SparseGPT's inverse-Hessian factor); float64 on the host when absent. */
+  device?: Device;
 }
 
 /** A pruning method instance, created by a `pruner` plugin from its options. */

@@ -12,6 +12,7 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 import { makeNode, type AstNode, type AstValue, type PyConstant } from './nodes.js';
 import { LiteralError, parseFloatLiteral, parseIntLiteral } from './literals.js';
 import { StringLiteralConverter } from './string-literals.js';
+import { PatternConverter } from './patterns.js';
 
 /** Source that CPython would reject; `line` and `column` are 1-based. */
 export class PythonSyntaxError extends InputError {
@@ -25,7 +26,7 @@ export class PythonSyntaxError extends InputError {
   }
 }
 
-/** Valid Python that the tokenizer deliberately does not handle (async, match, except*, Python 3.12 syntax). */
+/** Valid Python that the tokenizer deliberately does not handle (Python 3.12 syntax, `\N{...}` escapes). */
 export class UnsupportedSyntaxError extends InputError {
   constructor(
     readonly construct: string,
@@ -124,6 +125,7 @@ class Converter {
   /** Star expressions whose star was moved outward by `hoistSplat`. */
   private readonly strippedSplats = new Set<number>();
   private readonly stringLiterals = new StringLiteralConverter(this);
+  private readonly patterns = new PatternConverter(this);
 
   constructor(
     readonly source: string,
@@ -155,6 +157,10 @@ class Converter {
     return child;
   }
 
+  identifierText(node: Node): string {
+    return identifier(node);
+  }
+
   hasToken(node: Node, token: string): boolean {
     for (let i = 0; i < node.childCount; i++) if (node.child(i)!.type === token) return true;
     return false;
@@ -170,7 +176,7 @@ class Converter {
 
   // ---- statements ----
 
-  private statements(block: Node): AstNode[] {
+  statements(block: Node): AstNode[] {
     return this.children(block).map((child) => this.statement(child));
   }
 
@@ -240,7 +246,7 @@ class Converter {
       case 'exec_statement':
         throw this.syntaxError(node, `Python 2 ${node.type.replace('_', ' ')} is not valid Python 3`);
       case 'match_statement':
-        throw this.unsupported(node, 'match');
+        return this.patterns.matchStatement(node);
       case 'type_alias_statement':
         throw this.unsupported(node, 'type alias statement');
       default:
@@ -399,8 +405,7 @@ class Converter {
   }
 
   private forStatement(node: Node): AstNode {
-    if (this.hasToken(node, 'async')) throw this.unsupported(node, 'async for');
-    return makeNode('For', {
+    return makeNode(this.hasToken(node, 'async') ? 'AsyncFor' : 'For', {
       target: this.target(this.required(node, 'left'), 'Store'),
       iter: this.expr(this.required(node, 'right')),
       body: this.body(node),
@@ -413,14 +418,18 @@ class Converter {
     const handlers: AstNode[] = [];
     let orelse: AstNode[] = [];
     let finalbody: AstNode[] = [];
+    // `except*` handlers make the statement a TryStar; CPython rejects mixing them with plain `except`.
+    let starred: boolean | null = null;
     for (const child of this.children(node)) {
-      if (child.type === 'except_clause' && this.hasToken(child, '*')) throw this.unsupported(child, 'except*');
-      if (child.type === 'except_clause') handlers.push(this.exceptHandler(child));
-      else if (child.type === 'except_group_clause') throw this.unsupported(child, 'except*');
-      else if (child.type === 'else_clause') orelse = this.body(child);
+      if (child.type === 'except_clause' || child.type === 'except_group_clause') {
+        const isStar = child.type === 'except_group_clause' || this.hasToken(child, '*');
+        if (starred !== null && starred !== isStar) throw this.syntaxError(child, "cannot have both 'except' and 'except*' on the same 'try'");
+        starred = isStar;
+        handlers.push(this.exceptHandler(child));
+      } else if (child.type === 'else_clause') orelse = this.body(child);
       else if (child.type === 'finally_clause') finalbody = this.statements(this.children(child)[0]);
     }
-    return makeNode('Try', { body: this.body(node), handlers, orelse, finalbody });
+    return makeNode(starred === true ? 'TryStar' : 'Try', { body: this.body(node), handlers, orelse, finalbody });
   }
 
   private exceptHandler(node: Node): AstNode {
@@ -447,7 +456,6 @@ class Converter {
   }
 
   private withStatement(node: Node): AstNode {
-    if (this.hasToken(node, 'async')) throw this.unsupported(node, 'async with');
     const clause = this.children(node).find((child) => child.type === 'with_clause');
     if (clause === undefined) throw this.syntaxError(node, 'with statement without items');
     const items = this.children(clause).map((item) => {
@@ -460,7 +468,7 @@ class Converter {
       }
       return makeNode('withitem', { context_expr: this.expr(value), optional_vars: null });
     });
-    return makeNode('With', { items, body: this.body(node), type_comment: null });
+    return makeNode(this.hasToken(node, 'async') ? 'AsyncWith' : 'With', { items, body: this.body(node), type_comment: null });
   }
 
   private decorated(node: Node): AstNode {
@@ -473,10 +481,9 @@ class Converter {
   }
 
   private functionDef(node: Node, decorators: AstNode[]): AstNode {
-    if (this.hasToken(node, 'async')) throw this.unsupported(node, 'async def');
     if (this.field(node, 'type_parameters') !== null) throw this.unsupported(node, 'type parameters');
     const returns = this.field(node, 'return_type');
-    return makeNode('FunctionDef', {
+    return makeNode(this.hasToken(node, 'async') ? 'AsyncFunctionDef' : 'FunctionDef', {
       name: identifier(this.required(node, 'name')),
       args: this.parameters(this.field(node, 'parameters')),
       body: this.body(node),
@@ -712,7 +719,7 @@ class Converter {
         return makeNode('Attribute', { value: this.expr(object), attr: identifier(attribute), ctx: ctxNode('Load') });
       }
       case 'await':
-        throw this.unsupported(node, 'await');
+        return makeNode('Await', { value: this.expr(this.children(node)[0]) });
       default:
         throw this.syntaxError(node, `unexpected ${node.type} where an expression was expected`);
     }
@@ -896,7 +903,6 @@ class Converter {
     const generators: AstNode[] = [];
     for (const clause of this.children(node).slice(1)) {
       if (clause.type === 'for_in_clause') {
-        if (this.hasToken(clause, 'async')) throw this.unsupported(clause, 'async comprehension');
         const lefts = clause.childrenForFieldName('left');
         const target =
           lefts.length === 1
@@ -904,7 +910,8 @@ class Converter {
             : makeNode('Tuple', { elts: lefts.map((left) => this.target(left, 'Store')), ctx: ctxNode('Store') });
         const rights = clause.childrenForFieldName('right');
         if (rights.length !== 1) throw this.syntaxError(clause, 'comprehension iterable must be a single expression');
-        generators.push(makeNode('comprehension', { target, iter: this.expr(rights[0]), ifs: [], is_async: 0 }));
+        const isAsync = this.hasToken(clause, 'async') ? 1 : 0;
+        generators.push(makeNode('comprehension', { target, iter: this.expr(rights[0]), ifs: [], is_async: isAsync }));
       } else if (clause.type === 'if_clause') {
         const last = generators[generators.length - 1];
         (last.ifs as AstNode[]).push(this.expr(this.children(clause)[0]));

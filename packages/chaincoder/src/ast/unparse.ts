@@ -24,6 +24,8 @@ const enum Prec {
   Term,
   Factor,
   Power,
+  /** `await x`: binds tighter than `**` and takes a primary as its operand. */
+  Await,
   Atom,
 }
 
@@ -123,18 +125,24 @@ function statement(node: AstNode, depth: number, lines: string[]): void {
       block(`while ${expr(node.test as AstNode, Prec.Test)}`, nodes(node.body), depth, lines);
       return elseBlock(nodes(node.orelse), depth, lines);
     case 'For':
-      block(`for ${expr(node.target as AstNode, Prec.Tuple)} in ${expr(node.iter as AstNode, Prec.Tuple)}`, nodes(node.body), depth, lines);
+    case 'AsyncFor':
+      block(`${node._type === 'AsyncFor' ? 'async ' : ''}for ${expr(node.target as AstNode, Prec.Tuple)} in ${expr(node.iter as AstNode, Prec.Tuple)}`, nodes(node.body), depth, lines);
       return elseBlock(nodes(node.orelse), depth, lines);
-    case 'With': {
+    case 'With':
+    case 'AsyncWith': {
       const items = nodes(node.items).map((item) => {
         const vars = opt(item.optional_vars);
         return expr(item.context_expr as AstNode, Prec.Test) + (vars === null ? '' : ` as ${expr(vars, Prec.Tuple)}`);
       });
-      return block(`with ${items.join(', ')}`, nodes(node.body), depth, lines);
+      return block(`${node._type === 'AsyncWith' ? 'async ' : ''}with ${items.join(', ')}`, nodes(node.body), depth, lines);
     }
     case 'Try':
+    case 'TryStar':
       return tryStatement(node, depth, lines);
+    case 'Match':
+      return matchStatement(node, depth, lines);
     case 'FunctionDef':
+    case 'AsyncFunctionDef':
       return functionDef(node, depth, lines);
     case 'ClassDef':
       return classDef(node, depth, lines);
@@ -163,7 +171,7 @@ function tryStatement(node: AstNode, depth: number, lines: string[]): void {
   block('try', nodes(node.body), depth, lines);
   for (const handler of nodes(node.handlers)) {
     const type = opt(handler.type);
-    let header = 'except';
+    let header = node._type === 'TryStar' ? 'except*' : 'except';
     if (type !== null) header += ' ' + expr(type, Prec.Test);
     if (handler.name !== null) header += ` as ${handler.name as string}`;
     block(header, nodes(handler.body), depth, lines);
@@ -173,6 +181,55 @@ function tryStatement(node: AstNode, depth: number, lines: string[]): void {
   if (finalbody.length > 0) block('finally', finalbody, depth, lines);
 }
 
+function matchStatement(node: AstNode, depth: number, lines: string[]): void {
+  lines.push(`${INDENT.repeat(depth)}match ${expr(node.subject as AstNode, Prec.Tuple)}:`);
+  for (const matchCase of nodes(node.cases)) {
+    const guard = opt(matchCase.guard);
+    const header = `case ${patternText(matchCase.pattern as AstNode, false)}${guard === null ? '' : ' if ' + expr(guard, Prec.Test)}`;
+    block(header, nodes(matchCase.body), depth + 1, lines);
+  }
+}
+
+/**
+ * Source text of a case pattern. `closed` asks for a pattern that may stand
+ * as an alternative of `|` or before `as`, so or-patterns and as-patterns
+ * get parentheses there; CPython reads parentheses around a pattern as grouping only.
+ */
+function patternText(node: AstNode, closed: boolean): string {
+  const group = (text: string): string => (closed ? `(${text})` : text);
+  switch (node._type) {
+    case 'MatchValue':
+      return expr(node.value as AstNode, Prec.Test);
+    case 'MatchSingleton':
+      return constantText(node.value as PyConstant, null);
+    case 'MatchSequence':
+      return `[${nodes(node.patterns).map((p) => patternText(p, false)).join(', ')}]`;
+    case 'MatchStar':
+      return `*${node.name === null ? '_' : (node.name as string)}`;
+    case 'MatchMapping': {
+      const keys = nodes(node.keys);
+      const items = nodes(node.patterns).map((p, i) => `${expr(keys[i], Prec.Test)}: ${patternText(p, false)}`);
+      if (node.rest !== null) items.push(`**${node.rest as string}`);
+      return `{${items.join(', ')}}`;
+    }
+    case 'MatchClass': {
+      const positional = nodes(node.patterns).map((p) => patternText(p, false));
+      const attrs = node.kwd_attrs as string[];
+      const named = nodes(node.kwd_patterns).map((p, i) => `${attrs[i]}=${patternText(p, false)}`);
+      return `${expr(node.cls as AstNode, Prec.Atom)}(${[...positional, ...named].join(', ')})`;
+    }
+    case 'MatchAs': {
+      const inner = opt(node.pattern);
+      const name = node.name === null ? '_' : (node.name as string);
+      return inner === null ? name : group(`${patternText(inner, true)} as ${name}`);
+    }
+    case 'MatchOr':
+      return group(nodes(node.patterns).map((p) => patternText(p, true)).join(' | '));
+    default:
+      throw new Error(`cannot unparse pattern ${node._type}`);
+  }
+}
+
 function decorators(node: AstNode, depth: number, lines: string[]): void {
   for (const decorator of nodes(node.decorator_list)) lines.push(`${INDENT.repeat(depth)}@${expr(decorator, Prec.Test)}`);
 }
@@ -180,7 +237,8 @@ function decorators(node: AstNode, depth: number, lines: string[]): void {
 function functionDef(node: AstNode, depth: number, lines: string[]): void {
   decorators(node, depth, lines);
   const returns = opt(node.returns);
-  const header = `def ${node.name as string}(${argumentsText(node.args as AstNode, true)})${returns === null ? '' : ' -> ' + expr(returns, Prec.Test)}`;
+  const keyword = node._type === 'AsyncFunctionDef' ? 'async def' : 'def';
+  const header = `${keyword} ${node.name as string}(${argumentsText(node.args as AstNode, true)})${returns === null ? '' : ' -> ' + expr(returns, Prec.Test)}`;
   block(header, nodes(node.body), depth, lines);
 }
 
@@ -299,6 +357,8 @@ function expr(node: AstNode, required: Prec): string {
       const value = opt(node.value);
       return value === null ? '(yield)' : `(yield ${expr(value, Prec.Tuple)})`;
     }
+    case 'Await':
+      return wrap(`await ${expr(node.value as AstNode, Prec.Atom)}`, Prec.Await, required);
     case 'YieldFrom':
       return `(yield from ${expr(node.value as AstNode, Prec.Test)})`;
     case 'Call': {
@@ -348,7 +408,7 @@ function sliceText(node: AstNode): string {
 function generators(node: AstNode): string {
   let text = '';
   for (const gen of nodes(node.generators)) {
-    text += ` for ${expr(gen.target as AstNode, Prec.Tuple)} in ${expr(gen.iter as AstNode, Prec.Test + 1)}`;
+    text += `${gen.is_async === 1 ? ' async' : ''} for ${expr(gen.target as AstNode, Prec.Tuple)} in ${expr(gen.iter as AstNode, Prec.Test + 1)}`;
     for (const condition of nodes(gen.ifs)) text += ` if ${expr(condition, Prec.Test + 1)}`;
   }
   return text;

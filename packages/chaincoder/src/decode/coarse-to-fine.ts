@@ -9,6 +9,10 @@
  *   S3[j] in the training targets (all content tokens if S3[j] was never seen);
  * - with `finalContent` set, S4 ends with that token and has it nowhere else,
  *   and with `continuation` set, S3 does not start with it;
+ * - with `syntaxFragments` set, the S3 frame keeps its brackets balanced:
+ *   a syntax token may close only the bracket on top of the open stack, S3
+ *   ends only with an empty stack, and near the budget only tokens that can
+ *   still be closed in time are allowed;
  * - near the length budget the current segment is closed early, so that a
  *   well-formed sequence always fits.
  *
@@ -16,6 +20,7 @@
  * deviation, selected by choosing the constrained decoder.
  */
 import { InputError, UsageError } from '@sculpt/core';
+import { FrameBrackets, applyEffect } from './frame-brackets.js';
 
 /** Ids of the syntax, content and special tokens in the output vocabulary. */
 export interface OutputVocabularyLayout {
@@ -33,6 +38,8 @@ export interface OutputVocabularyLayout {
   finalContent?: number;
   /** Syntax token that continues a split literal (on-hold); never allowed as S3's first token. */
   continuation?: number;
+  /** Text of each syntax token (an AST-dump fragment); when given, S3 frames keep balanced brackets. */
+  syntaxFragments?: ReadonlyMap<number, string>;
 }
 
 /** For each syntax token id, the content ids that followed it at the same S3/S4 position in training. */
@@ -136,8 +143,13 @@ export function coarseToFineConstraint(
   maxNewTokens: number,
 ): (position: { generated: readonly number[] }) => ReadonlySet<number> {
   checkLayout(layout);
-  // The shortest complete sequence: three separators, one S3 token, one S4 token and EOS.
-  if (maxNewTokens < 6) throw new UsageError(`Coarse-to-fine decoding needs maxNewTokens of at least 6, got ${maxNewTokens}.`);
+  // Bracket tracking is used only when some balanced frame can be built from the syntax tokens.
+  const tracked = layout.syntaxFragments === undefined ? null : new FrameBrackets(layout.syntaxFragments, layout.continuation);
+  const brackets = tracked !== null && Number.isFinite(tracked.minFrameLength) ? tracked : null;
+  const frameLength = brackets?.minFrameLength ?? 1;
+  // The shortest complete sequence: three separators, the shortest S3 frame, as many S4 tokens and EOS.
+  const shortest = 4 + 2 * frameLength;
+  if (maxNewTokens < shortest) throw new UsageError(`Coarse-to-fine decoding needs maxNewTokens of at least ${shortest} for this vocabulary, got ${maxNewTokens}.`);
   const syntax = new Set(layout.syntaxIds);
   const content = new Set(layout.contentIds);
   const separatorOnly = new Set([layout.separator]);
@@ -155,6 +167,27 @@ export function coarseToFineConstraint(
   const innerContent = without(content, layout.finalContent);
   const finalOnly = layout.finalContent === undefined ? undefined : new Set([layout.finalContent]);
 
+  /**
+   * S3 with bracket tracking: a token is allowed when it matches the open
+   * stack and, after it, the greedy closing path (c tokens), SEP, the S4
+   * tokens and EOS still fit: left ≥ 2c + len(S3) + 4. SEP needs an empty stack.
+   */
+  const balancedFrameStep = (tracker: FrameBrackets, progress: Progress, left: number): ReadonlySet<number> => {
+    const stack = tracker.stackAfter(progress.s3);
+    if (stack === null) return separatorOnly;
+    const allowed = new Set<number>();
+    for (const id of progress.length === 0 ? firstSyntax : syntax) {
+      const effect = tracker.effects.get(id);
+      if (effect === undefined) continue;
+      const next = applyEffect(stack, effect);
+      if (next === null) continue;
+      if (left >= 2 * tracker.closingCost(next) + progress.length + 4) allowed.add(id);
+    }
+    if (stack === '' && progress.length > 0) allowed.add(layout.separator);
+    // Unreachable while the budget invariant holds; closing keeps the segments well formed.
+    return allowed.size > 0 ? allowed : separatorOnly;
+  };
+
   return ({ generated }) => {
     const progress = progressOf(generated, layout.separator);
     const used = generated.length;
@@ -162,14 +195,14 @@ export function coarseToFineConstraint(
     switch (progress.segment) {
       case 0:
       case 1: {
-        // Closing needs this separator, the later ones, one S3 token, one S4 token and EOS: 6 tokens from S1, 5 from S2.
-        const neededToClose = progress.segment === 0 ? 6 : 5;
+        // Closing needs this separator, the later ones, the shortest S3 frame, as many S4 tokens and EOS.
+        const neededToClose = (progress.segment === 0 ? 4 : 3) + 2 * frameLength;
         if (left <= neededToClose) return separatorOnly;
         return progress.segment === 0 ? syntaxOrSeparator : contentOrSeparator;
       }
       case 2: {
+        if (brackets !== null) return balancedFrameStep(brackets, progress, left);
         // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
-        // TODO: S3 is not checked for balanced brackets across its dump fragments, which is why a briefly trained model still emits unbalanced frames.
         // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.
         if (progress.length === 0) return firstSyntax;
         // One more S3 token costs itself plus one more S4 token; then SEP, the S4 tokens and EOS must still fit.

@@ -37,6 +37,7 @@ export function outputLayout(vocabulary: Vocabulary): OutputVocabularyLayout {
     contentIds,
     finalContent: vocabulary.specialId('finalChasing'),
     continuation: vocabulary.specialId('onHold'),
+    syntaxFragments: new Map(syntaxIds.map((id) => [id, vocabulary.tokens[id]])),
   };
 }
 

@@ -103,7 +103,8 @@ export function parseDump(text: string): AstNode {
     }
     const word = matchAt(WORD_RE, text, pos)?.[0];
     if (word !== undefined && text[pos + word.length] === '(') return node();
-    const isConstantValue = type === 'Constant' && field === 'value';
+    // MatchSingleton stores the constant None, True or False directly, like Constant.value.
+    const isConstantValue = (type === 'Constant' || type === 'MatchSingleton') && field === 'value';
     if (word === 'None' || word === 'True' || word === 'False' || word === 'Ellipsis') {
       pos += word.length;
       if (word === 'None') return isConstantValue ? { py: 'None' } : null;

@@ -17,6 +17,7 @@ import type { TokenizerMode } from './modes.js';
 export const IDENTIFIER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Name: ['id'],
   FunctionDef: ['name'],
+  AsyncFunctionDef: ['name'],
   ClassDef: ['name'],
   arg: ['arg'],
   Attribute: ['attr'],
@@ -26,7 +27,14 @@ export const IDENTIFIER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ExceptHandler: ['name'],
   Global: ['names'],
   Nonlocal: ['names'],
+  // Pattern captures bind names like assignments do; keyword attributes name attributes of the matched class.
+  MatchAs: ['name'],
+  MatchStar: ['name'],
+  MatchMapping: ['rest'],
+  MatchClass: ['kwd_attrs'],
 };
+
+const LOOP_CLASSES: ReadonlySet<string> = new Set(['For', 'AsyncFor', 'While']);
 
 /** Small int fields that the reference treats as content (`is_async`, `conversion`); lossless adds `level`. */
 function isIntContentField(type: string, field: string, mode: TokenizerMode): boolean {
@@ -39,7 +47,7 @@ function isIntContentField(type: string, field: string, mode: TokenizerMode): bo
 export interface FrameProvenance {
   /** Pair index at which each top-level statement starts. */
   statementStarts: number[];
-  /** Pair index range [start, end) of every loop body (For/While), in source order. */
+  /** Pair index range [start, end) of every loop body (For/AsyncFor/While), in source order. */
   loopBodies: { start: number; end: number }[];
 }
 
@@ -110,7 +118,7 @@ export function buildFrame(tree: AstNode, options: FrameOptions): Frame {
     fieldsOf(current).forEach((field, i) => {
       if (i > 0) buffer += ',';
       buffer += `${field}=`;
-      const isLoopBody = (current._type === 'For' || current._type === 'While') && field === 'body';
+      const isLoopBody = LOOP_CLASSES.has(current._type) && field === 'body';
       const start = s4.length;
       value(current, field, current[field]);
       if (isLoopBody) loopBodies.push({ start, end: s4.length });

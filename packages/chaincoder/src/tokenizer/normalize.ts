@@ -123,7 +123,7 @@ export function computeRenames(
   const parameters = new Set<string>();
   walkTree(tree, (node) => {
     if (node._type === 'ClassDef') classes.add(node.name as string);
-    else if (node._type === 'FunctionDef') functions.add(node.name as string);
+    else if (node._type === 'FunctionDef' || node._type === 'AsyncFunctionDef') functions.add(node.name as string);
     else if (node._type === 'arg') parameters.add(node.arg as string);
   });
   const counters: Record<NamePool, number> = { Class: 0, func: 0, var_in: 0, var: 0 };

@@ -158,7 +158,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   const store = ResultsStore.open(join(options.out, RESULTS_FILE));
   const runId = openRun(store, checkpoint, { ...settings, config });
   const records: StepRecord[] = [];
+  let savedStep = checkpoint?.state.step ?? -1;
   const save = async (): Promise<void> => {
+    if (savedStep === trainer.step) return;
+    savedStep = trainer.step;
     await trainer.saveCheckpoint(checkpointDir, { settings, resultsRunId: runId });
     log.info(() => `Checkpoint at step ${trainer.step} written to ${checkpointDir}`);
   };
@@ -183,7 +186,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     }
     const metrics = await trainer.validationMetrics(validation);
     store.addMetrics(runId, validationMetricInputs(trainer.step, metrics));
-    if (!hasCheckpoint || records.length > 0) await save();
+    await save();
     store.finishRun(runId);
 
     const lossCurve = join(options.out, LOSS_CURVE_FILE);

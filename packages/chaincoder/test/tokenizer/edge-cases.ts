@@ -22,4 +22,19 @@ export const EDGE_CASES: Record<string, string> = {
   unicodeNames: 'ｗｉｄｔｈ = 1\nµ = 2\n',
   printChevron: 'print >> f, "x"\n',
   continuation: 'x = 1 + \\\n    2\nif (a and\n        b): pass\n',
+  asyncDef:
+    '@dec\nasync def f(a, *, b=1) -> int:\n    x = await g(a)\n    y = (await h) ** 2 + await i if await j else (await k).m\n' +
+    '    async for k, v in aiter():\n        pass\n    else:\n        pass\n    async with a as b, c:\n        pass\n' +
+    '    z = [i async for i in z if await i for j in k]\n    w = {k: v async for k, v in d}\n    return (await t for t in u)\n',
+  matchLiterals:
+    'match p:\n    case 1 | -2 | 3 + 4j | -5.5 - 6j | "s" "t" | b"x" | a.b.c:\n        pass\n' +
+    '    case None | True | False:\n        pass\n    case x if x > 1:\n        pass\n    case _:\n        pass\n',
+  matchSequences:
+    'match a, *b:\n    case [1, *rest, _] if (n := len(rest)):\n        pass\n    case (a, b) | (a,) | () | []:\n        pass\n' +
+    '    case *c, d:\n        pass\n    case 1,:\n        pass\n    case [*_, (x)] | [(1 | 2) as y]:\n        pass\n',
+  matchMappingsClasses:
+    'match p:\n    case {"k": v, -1: w, a.b: _, None: z, **kw}:\n        pass\n    case {}:\n        pass\n' +
+    '    case Point(1, y=-2, z=_) as pt:\n        pass\n    case a.B() | str(s) | C(x=[1, *_], y={**r}):\n        pass\n' +
+    '    case (1 | 2) | 3 as q:\n        return q\n',
+  tryStar: 'try:\n    pass\nexcept* (A, B) as e:\n    pass\nexcept* C:\n    raise\nelse:\n    pass\nfinally:\n    pass\n',
 };

@@ -50,11 +50,18 @@ describe('tree-sitter to CPython-shaped tree', () => {
     expect(() => parser.parse('x = "\\x4"\n')).toThrow(PythonSyntaxError);
   });
 
+  it('rejects except mixed with except*', () => {
+    expect(() => parser.parse('try:\n    pass\nexcept* E:\n    pass\nexcept F:\n    pass\n')).toThrow(PythonSyntaxError);
+  });
+
+  it('rejects a malformed complex pattern', () => {
+    expect(() => parser.parse('match x:\n    case 1 + 2:\n        pass\n')).toThrow(PythonSyntaxError);
+  });
+
   it.each([
-    ['async def', 'async def f():\n    pass\n'],
-    ['await', 'def f():\n    await x\n'],
-    ['match', 'match x:\n    case 1:\n        pass\n'],
-    ['except*', 'try:\n    pass\nexcept* E:\n    pass\n'],
+    ['type alias statement', 'type Point = tuple[float, float]\n'],
+    ['type parameters', 'def f[T](x: T) -> T:\n    return x\n'],
+    ['\\N{...} escape', 'x = "\\N{BULLET}"\n'],
   ])('rejects unsupported %s', (construct, source) => {
     let caught: unknown;
     try {

@@ -6,9 +6,44 @@ import { listPythonFiles, readDatasetPrograms, readPythonFiles, type CorpusProgr
 import { checkRoundTrip, type RoundTripOutcome } from '../../src/tokenizer/roundtrip.js';
 import type { ProgramTokenizer } from '../../src/tokenizer/encode.js';
 import { DATA_ROOT, startFixture } from './oracle-fixture.js';
+import { EDGE_CASES } from './edge-cases.js';
+import { decodeProgram } from '../../src/tokenizer/decode.js';
+import { serializeTarget } from '../../src/tokenizer/target.js';
 import { ProgramGenerator } from './program-generator.js';
 
 const STDLIB_SUBSET = 100;
+
+/** A program whose names appear in patterns, class keyword attributes and async code, for the renaming checks. */
+const MATCH_PROGRAM = [
+  'class Circle:',
+  '    __match_args__ = ("radius",)',
+  '    def __init__(self, radius, width=1):',
+  '        self.radius = radius',
+  '        self.width = width',
+  '',
+  'def area(shape):',
+  '    match shape:',
+  '        case Circle(radius=0) | None:',
+  '            return 0',
+  '        case Circle(r, width=w) if w > 0:',
+  '            return 3.14 * r * r',
+  '        case [first, *rest]:',
+  '            return area(first) + sum(area(s) for s in rest)',
+  '        case {"kind": "square", "side": side, **extra}:',
+  '            return side * side + len(extra)',
+  '        case str() as text:',
+  '            return len(text)',
+  '',
+  'async def fetch(items):',
+  '    async with lock() as held:',
+  '        return [await area(item) async for item in items if held]',
+  '',
+  'try:',
+  '    area(Circle(2))',
+  'except* ValueError as group:',
+  '    print(group.exceptions)',
+  '',
+].join('\n');
 const UNBOUNDED_POOLS = { poolSize: Number.MAX_SAFE_INTEGER };
 
 /** Reads every `step`-th stdlib file, so the subset spreads over the whole library and is the same on every run. */
@@ -87,6 +122,28 @@ describe('lossless round trip against CPython', () => {
       outcomes.push(await checkRoundTrip({ name: `random/${seed}`, source }, tokenizer, oracle, UNBOUNDED_POOLS));
     }
     expect(outcomes.filter((o) => o.status !== 'pass').map((o) => `${o.name} ${o.status}: ${o.detail}`)).toEqual([]);
+  });
+
+  it('async, match and except* round-trip', async () => {
+    const names = ['asyncDef', 'matchLiterals', 'matchSequences', 'matchMappingsClasses', 'tryStar'];
+    for (const name of names) {
+      const outcome = await checkRoundTrip({ name, source: EDGE_CASES[name] }, tokenizer, oracle, UNBOUNDED_POOLS);
+      expect(outcome.status, `${name}: ${outcome.detail}`).toBe('pass');
+    }
+    const outcome = await checkRoundTrip({ name: 'shapes', source: MATCH_PROGRAM }, tokenizer, oracle, UNBOUNDED_POOLS);
+    expect(outcome.status, outcome.detail).toBe('pass');
+  });
+
+  it('pattern names are renamed', () => {
+    const encoded = tokenizer.encode(MATCH_PROGRAM);
+    // Captures, `*rest`, `**extra` and class keyword attributes are program-chosen names.
+    for (const name of ['radius', 'rest', 'extra', 'width', 'Circle', 'area', 'fetch']) expect(encoded.renames).toHaveProperty(name);
+    const decoded = decodeProgram(serializeTarget(encoded)).source;
+    // 'radius' stays only inside the `__match_args__` string, because string constants are never renamed.
+    expect(decoded).toContain("('radius',)");
+    for (const name of ['rest', 'extra', 'width', 'Circle']) expect(decoded).not.toMatch(new RegExp(`\\b${name}\\b`));
+    expect(decoded).toContain('async def func_');
+    expect(decoded).toContain('case Class_');
   });
 
   it('exact round trip without renaming', async () => {

@@ -5,6 +5,7 @@
 import type { DatasetDefinition, Fields } from './definition.js';
 import { asObject, field, invalid, listField, textField, type RecordLocation } from './fields.js';
 import { normalizeKey } from './rationales.js';
+import { PARQUET_CONVERSION_REVISION, parquetConversionFiles } from '../sources/hub.js';
 
 const DOWNSTREAM_SPLITS = { calibration: 'train', evaluation: 'test' } as const;
 
@@ -73,8 +74,13 @@ export const svamp: DatasetDefinition = {
   family: 'downstream',
   layout: { folders: ['svamp', 'SVAMP', 'ChilleD/SVAMP'] },
   normalize: normalizeSvamp,
+  // NOTE: the repository's own Parquet file names were not verified, so the dataset viewer's conversion is used.
+  hub: {
+    repo: 'ChilleD/SVAMP',
+    revision: PARQUET_CONVERSION_REVISION,
+    files: parquetConversionFiles('default', { train: 'train', test: 'test' }),
+  },
   splits: DOWNSTREAM_SPLITS,
-  // TODO: no hub fallback: the file names of ChilleD/SVAMP were not verified.
   formats: ['single', 'icl', 'cot'],
   templates: {
     prompt: (fields) => `Question: ${fields.Body as string} ${fields.Question as string}\nAnswer: `,
@@ -125,7 +131,12 @@ export const mawps: DatasetDefinition = {
   family: 'downstream',
   layout: { folders: ['mawps', 'mawps-single', 'Calc-mawps'] },
   normalize: normalizeMawps,
-  // TODO: no hub fallback: MU-NLPC/Calc-mawps file names were not verified.
+  // NOTE: the repository's own Parquet file names were not verified, so the dataset viewer's conversion is used.
+  hub: {
+    repo: 'MU-NLPC/Calc-mawps',
+    revision: PARQUET_CONVERSION_REVISION,
+    files: parquetConversionFiles('default', { train: 'train', validation: 'validation', test: 'test' }),
+  },
   splits: DOWNSTREAM_SPLITS,
   formats: ['single', 'icl'],
   templates: {

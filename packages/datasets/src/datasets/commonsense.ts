@@ -3,6 +3,7 @@
  */
 import type { DatasetDefinition, Fields } from './definition.js';
 import { asObject, field, invalid, listField, textField, type RecordLocation } from './fields.js';
+import { PARQUET_CONVERSION_REVISION, parquetConversionFiles } from '../sources/hub.js';
 
 const LETTERS = 'ABCDEFGHIJ';
 
@@ -121,10 +122,16 @@ export const race: DatasetDefinition = {
   family: 'downstream',
   // Split folders (RACE/train, RACE/dev, RACE/test) or split names in file names (expmrc-race-dev.json).
   layout: { folders: ['race', 'RACE'], extraFormats: true, accept: (path) => /\.(txt|json|jsonl)$/i.test(path) },
-  // The per-passage ".txt" files hold JSON.
-  read: { format: 'json' },
+  // The per-passage ".txt" files hold JSON; other files (hub Parquet, ExpMRC JSON) are read by their extension.
+  read: (file) => (/\.txt$/i.test(file) ? { format: 'json' } : {}),
   normalize: normalizeRace,
-  // TODO: no hub fallback: ehovy/race parquet paths were not verified.
+  // "race" now lives at ehovy/race. NOTE: unverified paths from the dataset viewer's conversion of config "all";
+  // its training split of 88k passages-with-questions may span more shards than 0000.parquet.
+  hub: {
+    repo: 'ehovy/race',
+    revision: PARQUET_CONVERSION_REVISION,
+    files: parquetConversionFiles('all', { train: 'train', validation: 'validation', test: 'test' }),
+  },
   splits: { calibration: 'train', evaluation: 'test' },
   formats: ['single', 'icl'],
   templates: {
@@ -171,7 +178,13 @@ export function winogrande(size: WinograndeSize): DatasetDefinition {
         },
       ];
     },
-    // TODO: no hub fallback: allenai/winogrande parquet paths were not verified.
+    // "winogrande" now lives at allenai/winogrande, one config per training size (the reference uses winogrande_m).
+    // NOTE: unverified paths from the dataset viewer's conversion; validation and test are the same in every config.
+    hub: {
+      repo: 'allenai/winogrande',
+      revision: PARQUET_CONVERSION_REVISION,
+      files: parquetConversionFiles(`winogrande_${size}`, { train: 'train', validation: 'validation', test: 'test' }),
+    },
     splits: { calibration: 'train', evaluation: 'validation' },
     formats: ['single', 'icl'],
     templates: {

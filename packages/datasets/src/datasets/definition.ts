@@ -39,13 +39,15 @@ export interface DatasetDefinition {
   description: string;
   family: Exclude<DatasetFamily, 'synthetic'>;
   layout: LocalLayout;
-  read?: Omit<ReadOptions, 'signal'>;
+  /** Reader options for every file, or per file when the layouts differ (RACE's JSON ".txt" files beside hub Parquet). */
+  read?: Omit<ReadOptions, 'signal'> | ((file: string) => Omit<ReadOptions, 'signal'>);
   /** Reads one raw record into zero or more normalized records (a RACE passage contains several questions). */
   normalize(raw: unknown, location: RecordLocation): Fields[];
   /**
    * Hub fallback: repository, revision and files per split.
-   * NOTE: only c4's pinned revision comes from the reference; the other paths follow each
-   * repository's usual layout and were not checked against the live hub (tests use a loopback stand-in).
+   * NOTE: only the c4 and anli revisions come from the reference. The other paths follow each
+   * repository's layout or the dataset viewer's Parquet conversion. None was checked against
+   * the live hub, because tests use a loopback stand-in.
    */
   hub?: { repo: string; revision: string; files: Partial<Record<Split, string[]>> };
   splits: { calibration: Split; evaluation: Split | null };

@@ -272,7 +272,8 @@ export class DatasetInstance implements CalibrationDataset {
     const records: DatasetRecord[] = [];
     const limit = this.definition.maxRecords ?? Infinity;
     reading: for (const file of files) {
-      for await (const raw of readRecords(file, { ...this.definition.read, signal })) {
+      const read = typeof this.definition.read === 'function' ? this.definition.read(file) : this.definition.read;
+      for await (const raw of readRecords(file, { ...read, signal })) {
         const location = { file, index: raw.index, line: raw.line };
         for (const fields of this.definition.normalize(raw.value, location)) {
           if (records.length >= limit) break reading;

@@ -7,6 +7,7 @@ import type { DatasetDefinition, DownstreamTemplates, Fields } from './definitio
 import { asObject, field, invalid, textField, type RecordLocation } from './fields.js';
 import { normalizeKey } from './rationales.js';
 import { pathTokens } from '../sources/local.js';
+import { PARQUET_CONVERSION_REVISION, parquetConversionFiles } from '../sources/hub.js';
 
 export const LABEL_WORDS = ['entailment', 'neutral', 'contradiction'] as const;
 
@@ -21,6 +22,8 @@ const LABEL_BY_NAME: Record<string, number> = {
 
 function labelIndex(value: unknown, location: RecordLocation): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2) return value;
+  // Hugging Face Parquet files store class labels as int64, which hyparquet reads as bigint.
+  if (typeof value === 'bigint' && value >= 0n && value <= 2n) return Number(value);
   if (typeof value === 'string') {
     const index = /^[0-2]$/.test(value) ? Number(value) : LABEL_BY_NAME[value.trim().toLowerCase()];
     if (index !== undefined) return index;
@@ -67,7 +70,17 @@ function anli(round: 1 | 2 | 3): DatasetDefinition {
       },
     },
     normalize: normalizeAnli,
-    // TODO: no hub fallback: the reference pins anli@bf206833154d4fcaf5e3b01b8bf17d4d15213cb1, whose data file paths were not verified.
+    // The reference pins this revision of "anli", which now lives at facebook/anli; rounds are files, not configs.
+    // NOTE: the plain_text/*.parquet paths are the repository's current layout and were not checked at this revision.
+    hub: {
+      repo: 'facebook/anli',
+      revision: 'bf206833154d4fcaf5e3b01b8bf17d4d15213cb1',
+      files: {
+        train: [`plain_text/train_r${round}-00000-of-00001.parquet`],
+        validation: [`plain_text/dev_r${round}-00000-of-00001.parquet`],
+        test: [`plain_text/test_r${round}-00000-of-00001.parquet`],
+      },
+    },
     splits: { calibration: 'train', evaluation: 'test' },
     formats: ['single', 'icl', 'cot'],
     templates: nliTemplates(`anli_r${round}`),
@@ -111,7 +124,13 @@ export const esnli: DatasetDefinition = {
   family: 'downstream',
   layout: { folders: ['esnli', 'e-SNLI', 'e-snli'] },
   normalize: normalizeEsnli,
-  // TODO: no hub fallback: the Hugging Face esnli repository's data file paths were not verified.
+  // e-SNLI is published as a loading script, so the hub source is the dataset viewer's Parquet conversion.
+  // NOTE: unverified paths; a training split of 550k rows may span more shards than 0000.parquet.
+  hub: {
+    repo: 'esnli/esnli',
+    revision: PARQUET_CONVERSION_REVISION,
+    files: parquetConversionFiles('plain_text', { train: 'train', validation: 'validation', test: 'test' }),
+  },
   splits: { calibration: 'train', evaluation: 'test' },
   formats: ['zero', 'single', 'icl', 'cot'],
   templates: {

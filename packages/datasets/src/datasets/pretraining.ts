@@ -5,6 +5,7 @@
 import type { DatasetDefinition, Fields } from './definition.js';
 import { PRETRAINING_FORMATS } from './definition.js';
 import { asObject, textField, type RecordLocation } from './fields.js';
+import { PARQUET_CONVERSION_REVISION, parquetConversionFiles } from '../sources/hub.js';
 
 const PRETRAINING_SPLITS = { calibration: 'train', evaluation: null } as const;
 
@@ -60,7 +61,13 @@ export const oscar: DatasetDefinition = {
   // OSCAR 2019 text files separate documents by blank lines; newer releases are JSON lines with "content".
   read: { textSplit: { kind: 'paragraphs' } },
   normalize: documentOf(['text', 'content']),
-  // TODO: no hub fallback: no file-based Hugging Face source for OSCAR 2019 was identified.
+  // OSCAR 2019 is published as a loading script, so the hub source is the dataset viewer's Parquet conversion.
+  // NOTE: unverified path. The viewer converts only the first rows of very large configs, into "partial-train".
+  hub: {
+    repo: 'oscar-corpus/oscar',
+    revision: PARQUET_CONVERSION_REVISION,
+    files: parquetConversionFiles('unshuffled_deduplicated_en', { train: 'partial-train' }),
+  },
   maxRecords: 5000,
   splits: PRETRAINING_SPLITS,
   formats: PRETRAINING_FORMATS,
@@ -73,7 +80,13 @@ export const redpajama: DatasetDefinition = {
   family: 'pretraining',
   layout: { folders: ['redpajama', 'RedPajama-Data-V2', 'redpajama-v2'] },
   normalize: documentOf(['raw_content']),
-  // TODO: no hub fallback: the "sample" config's document paths were not verified.
+  // The "sample" config reads gzipped JSON lines under sample/documents/<snapshot>/<shard>/; these are its first two.
+  // NOTE: unverified paths; the sample config lists more shards than these two.
+  hub: {
+    repo: 'togethercomputer/RedPajama-Data-V2',
+    revision: 'main',
+    files: { train: ['sample/documents/2023-06/0000/en_head.json.gz', 'sample/documents/2023-06/0000/en_middle.json.gz'] },
+  },
   splits: PRETRAINING_SPLITS,
   formats: PRETRAINING_FORMATS,
   text,

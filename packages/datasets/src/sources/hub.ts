@@ -8,7 +8,8 @@
  *
  * Cached files live at `<cache>/datasets--<owner>--<name>/snapshots/<revision>/<path>`.
  * A branch name is resolved through `refs/<branch>` when Python filled the
- * cache; files downloaded here are stored under the revision as given.
+ * cache. Files downloaded here are stored under the revision as given, with
+ * "/" written as "%2F" so that `refs/convert/parquet` stays one folder.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { downloadFile } from '@huggingface/hub';
 import { InputError, getLogger, temporarySibling, throwIfAborted } from '@sculpt/core';
+import type { Split } from '../types.js';
 
 const log = getLogger('datasets:hub');
 
@@ -35,6 +37,20 @@ export interface HubFile {
   path: string;
 }
 
+/**
+ * Branch of a dataset repository where the Hugging Face dataset viewer stores
+ * its Parquet conversion, as `{config}/{split}/{shard:04d}.parquet`. Datasets
+ * whose repository holds only a loading script are read from there.
+ */
+export const PARQUET_CONVERSION_REVISION = 'refs/convert/parquet';
+
+/** Returns the first Parquet shard of each split in the dataset viewer's conversion of one config. */
+export function parquetConversionFiles(config: string, splits: Partial<Record<Split, string>>): Partial<Record<Split, string[]>> {
+  const files: Partial<Record<Split, string[]>> = {};
+  for (const [split, folder] of Object.entries(splits) as [Split, string][]) files[split] = [`${config}/${folder}/0000.parquet`];
+  return files;
+}
+
 export function hubSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HubSettings {
   const home = env.HF_HOME ?? join(homedir(), '.cache', 'huggingface');
   const offline = ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').toLowerCase());
@@ -49,6 +65,10 @@ function repoFolder(settings: HubSettings, repo: string): string {
   return join(settings.cacheDir, `datasets--${repo.split('/').join('--')}`);
 }
 
+function snapshotFolder(settings: HubSettings, file: HubFile): string {
+  return join(repoFolder(settings, file.repo), 'snapshots', file.revision.split('/').join('%2F'));
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -61,7 +81,7 @@ async function exists(path: string): Promise<boolean> {
 /** Returns the cached path of a hub file, or undefined when it is not cached. */
 export async function cachedHubFile(file: HubFile, settings: HubSettings): Promise<string | undefined> {
   const folder = repoFolder(settings, file.repo);
-  const direct = join(folder, 'snapshots', file.revision, file.path);
+  const direct = join(snapshotFolder(settings, file), file.path);
   if (await exists(direct)) return direct;
 
   try {
@@ -97,7 +117,7 @@ export async function fetchHubFile(file: HubFile, settings: HubSettings, signal?
   }
   if (blob === null) throw new InputError(`${where} was not found on ${settings.endpoint}; check the dataset revision and file name`);
 
-  const target = join(repoFolder(settings, file.repo), 'snapshots', file.revision, file.path);
+  const target = join(snapshotFolder(settings, file), file.path);
   await mkdir(dirname(target), { recursive: true });
   const temporary = temporarySibling(target);
   try {

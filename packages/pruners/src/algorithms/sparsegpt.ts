@@ -9,6 +9,7 @@
  * pruned column are never revisited. That is the algorithm, not a bug.
  */
 import { getLogger, InputError, UsageError } from '@sculpt/core';
+import { inverseHessianFactor, NotPositiveDefiniteError as DeviceNotPositiveDefiniteError, type Device } from '@sculpt/runtime-gpu';
 import { NotPositiveDefiniteError, inverseUpperCholesky, referenceGemm, type GemmBackend } from './linalg.js';
 import { assertSameShape, emptyMask, type Mask, type Matrix } from './matrix.js';
 import { checkNMShape, selectGroup, type NMPattern } from './selectors.js';
@@ -31,6 +32,11 @@ export interface SparseGptOptions {
    */
   dampingRetries?: readonly number[];
   gemm?: GemmBackend;
+  /**
+   * Computes the inverse-Hessian factor with the runtime's `inverseHessianFactor`
+   * on this device (float32 result) instead of the float64 host Cholesky.
+   */
+  factorDevice?: Device;
 }
 
 export interface SparseGptResult {
@@ -81,7 +87,8 @@ export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: 
   for (let j = 0; j < cols; j++) meanDiagonal += h[j * cols + j];
   meanDiagonal /= cols;
 
-  const { upper, percdampUsed } = await factorWithRetries(h, cols, meanDiagonal, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, options.gemm);
+  const factor = options.factorDevice === undefined ? hostFactor(meanDiagonal, options.gemm) : deviceFactor(options.factorDevice);
+  const { upper, percdampUsed } = await factorWithRetries(h, cols, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, factor);
 
   const mask = emptyMask(rows, cols);
   // Err1 of the current block (`rows × width`), written by the column loop and read by the lazy update.
@@ -96,6 +103,39 @@ export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: 
   return { weight: { rows, cols, data: w }, mask, loss, deadColumns, percdampUsed };
 }
 
+/** Returns U with Uᵀ·U = (H + fraction·mean(diag H)·I)⁻¹, or raises a not-positive-definite error. */
+type InverseFactor = (h: Float64Array, n: number, fraction: number) => Promise<Float64Array>;
+
+function hostFactor(meanDiagonal: number, gemm: GemmBackend | undefined): InverseFactor {
+  return async (h, n, fraction) => {
+    const damped = Float64Array.from(h);
+    const lambda = fraction * meanDiagonal;
+    for (let j = 0; j < n; j++) damped[j * n + j] += lambda;
+    return inverseUpperCholesky(damped, n, gemm);
+  };
+}
+
+/** Factors on a runtime device. The runtime takes λ from the mean diagonal of the H it receives, the same dead-column-corrected H as the host path. */
+function deviceFactor(device: Device): InverseFactor {
+  return async (h, n, fraction) => {
+    const hessian = device.tensor(Float32Array.from(h), [n, n]);
+    try {
+      const upper = await inverseHessianFactor(hessian, fraction);
+      try {
+        return Float64Array.from(await upper.read());
+      } finally {
+        upper.dispose();
+      }
+    } finally {
+      hessian.dispose();
+    }
+  };
+}
+
+function isNotPositiveDefinite(error: unknown): error is Error {
+  return error instanceof NotPositiveDefiniteError || error instanceof DeviceNotPositiveDefiniteError;
+}
+
 /**
  * Dampens H and returns U with Uᵀ·U = (H + λI)⁻¹. On failure retries with
  * larger damping; as a last resort returns the identity so the layer is still
@@ -104,22 +144,18 @@ export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: 
 async function factorWithRetries(
   h: Float64Array,
   n: number,
-  meanDiagonal: number,
   percdamp: number,
   retries: readonly number[],
-  gemm: GemmBackend | undefined,
+  factor: InverseFactor,
 ): Promise<{ upper: Float64Array; percdampUsed: number | null }> {
-  const attempts = [percdamp, ...retries.map((factor) => percdamp * factor)];
+  const attempts = [percdamp, ...retries.map((multiplier) => percdamp * multiplier)];
   for (const fraction of attempts) {
-    const damped = Float64Array.from(h);
-    const lambda = fraction * meanDiagonal;
-    for (let j = 0; j < n; j++) damped[j * n + j] += lambda;
     try {
-      const upper = await inverseUpperCholesky(damped, n, gemm);
+      const upper = await factor(h, n, fraction);
       if (fraction !== percdamp) log.warn(`Hessian needed damping ${fraction} instead of ${percdamp} to be positive definite`);
       return { upper, percdampUsed: fraction };
     } catch (error) {
-      if (!(error instanceof NotPositiveDefiniteError)) throw error;
+      if (!isNotPositiveDefinite(error)) throw error;
       log.debug(() => `Cholesky failed at damping ${fraction}: ${error.message}`);
     }
   }

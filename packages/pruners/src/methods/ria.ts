@@ -1,8 +1,8 @@
 /**
  * RIA (Zhang et al., 2024): relative importance (|W| over its row sum plus
  * over its column sum) times (√s_j)^a. Per-matrix selection by default, per
- * output row on request, N:M per row; optionally OBS reconstruction on the
- * chosen mask.
+ * output row on request, N:M per row (without channel reallocation);
+ * optionally OBS reconstruction on the chosen mask.
  */
 import { definePlugin } from '@sculpt/core';
 import { z } from 'zod';
@@ -26,10 +26,13 @@ export function createRiaPruner(settings: z.output<typeof options>): Pruner {
     supportsPattern: true,
     async pruneLayer(layer, context) {
       const scores = riaScore(layer.weight, requireStatistic(layer, 'rowScaler'), settings.exponent);
-      // TODO: RIA's channel reallocation (column permutation with linear-sum assignment before N:M) is not implemented.
+      // NOTE: N:M runs without RIA's channel reallocation (a column permutation refined by linear-sum assignment
+      // before the N:M choice). Its rule for assigning columns to groups, the assignment's cost matrix, the number
+      // of refinement rounds and whether the permutation is undone after masking are not specified, so N:M groups
+      // here are the weight's own consecutive columns.
       const mask = selectMask(layer, scores, settings.perOutputRow ? selectPerRow : selectPerMatrix);
       if (!settings.reconstruction) return zeroMasked(layer, mask);
-      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask, gemm: context.gemm });
+      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask, gemm: context.gemm, factorDevice: context.device });
       return { weight: result.weight, mask: result.mask, loss: result.loss };
     },
   };

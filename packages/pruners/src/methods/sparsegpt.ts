@@ -26,6 +26,7 @@ export function createSparseGptPruner(options: SparseGptPluginOptions = { blockS
         blockSize: options.blockSize,
         percdamp: options.percdamp,
         gemm: gemm ?? context.gemm,
+        factorDevice: context.device,
       });
       return {
         weight: result.weight,

@@ -26,6 +26,7 @@ export function createWandaObsPruner(settings: z.output<typeof options>): Pruner
         blockSize: settings.blockSize,
         percdamp: settings.percdamp,
         gemm: context.gemm,
+        factorDevice: context.device,
       });
       return {
         weight: result.weight,

@@ -18,13 +18,14 @@
  * sequence's mask.
  */
 import { InputError, UsageError, getLogger, throwIfAborted, type Logger } from '@sculpt/core';
+import type { Device } from '@sculpt/runtime-gpu';
 import type { GemmBackend } from '../algorithms/linalg.js';
 import { type Matrix } from '../algorithms/matrix.js';
 import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
 import type { NMPattern } from '../algorithms/selectors.js';
 import type { LayerPruneResult, Pruner, PrunerContext, SparsitySchedule, StatisticKind } from '../types.js';
 import type { BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
-import { LayerCollector } from './statistics.js';
+import { LayerCollector, type CollectorBackend } from './statistics.js';
 
 const defaultLog = getLogger('pruners:pipeline');
 
@@ -43,6 +44,11 @@ export interface PruneModelOptions {
   /** One sparsity per block; overrides a pruner's own schedule. */
   blockSparsities?: number[];
   gemm?: GemmBackend;
+  /**
+   * Runtime device for the statistics (float32 accumulators) and SparseGPT's
+   * inverse-Hessian factor. Without one they run in float64 on the host.
+   */
+  device?: Device;
   logger?: Logger;
   signal?: AbortSignal;
   onBlockDone?: (block: number, blockCount: number) => void;
@@ -110,17 +116,23 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
 
     // Statistics pass on the dense block; its outputs are the next inputs when errors are not propagated.
     const groups = trueSequential ? undefined : [[...linears.keys()]];
-    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, options.gemm);
+    const backend: CollectorBackend = { gemm: options.gemm, device: options.device };
+    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend);
     const denseOutputs = first.outputs;
     const layerGroups = groups ?? first.groups;
 
     const timings = new Map<string, { seconds: number; result: LayerPruneResult }>();
     for (let g = 0; g < layerGroups.length; g++) {
-      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, options.gemm)).collectors;
+      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend)).collectors;
       for (const name of layerGroups[g]) {
         const layer = linears.get(name)!;
         const layerStarted = performance.now();
-        const result = await pruneOne(pruner, layer, index, collected.get(name)!.result(), blockSparsities[index], pattern, { logger: log, signal: options.signal, gemm: options.gemm });
+        const result = await pruneOne(pruner, layer, index, collected.get(name)!.result(), blockSparsities[index], pattern, {
+          logger: log,
+          signal: options.signal,
+          gemm: options.gemm,
+          device: options.device,
+        });
         timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result });
       }
     }
@@ -207,9 +219,27 @@ async function collectStatistics(
   linears: Map<string, PrunableLinear>,
   kinds: readonly StatisticKind[],
   mode: PruneMode,
-  gemm: GemmBackend | undefined,
+  backend: CollectorBackend,
 ): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
-  const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, gemm)]));
+  const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, backend)]));
+  try {
+    return await runCollecting(model, index, states, linears, kinds, mode, collectors);
+  } catch (error) {
+    // Device accumulators hold GPU buffers; a failed pass must not leak them.
+    for (const collector of collectors.values()) collector.dispose();
+    throw error;
+  }
+}
+
+async function runCollecting(
+  model: PrunableModel,
+  index: number,
+  states: BlockState[],
+  linears: Map<string, PrunableLinear>,
+  kinds: readonly StatisticKind[],
+  mode: PruneMode,
+  collectors: Map<string, LayerCollector>,
+): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
   // Updates of one collector run in order; an asynchronous gemm must finish one sequence before the next decays H.
   const chains = new Map<string, Promise<void>>();
   const groups: LayerGroups = [];
@@ -240,6 +270,7 @@ async function collectStatistics(
     outputs.push({ ...state, hidden });
   }
   await Promise.all(chains.values());
+  for (const collector of collectors.values()) await collector.finish();
   if (states.length === 0) groups.push([...linears.keys()]);
   return { collectors, outputs, groups };
 }
@@ -341,7 +372,7 @@ async function runPrepass(
     throwIfAborted(options.signal);
     const block = await model.block(index);
     const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
-    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, options.gemm);
+    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, { gemm: options.gemm, device: options.device });
     schedule.observeBlock?.({
       block: index,
       layers: [...linears].map(([name, layer]) => ({

@@ -7,7 +7,7 @@ import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { getLogger, UsageError, writeFileAtomic, type Logger, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel, tokenizerPathForModel, writeCalibrationFile, type CalibrationFormat, type Split, type Tokenizer } from '@sculpt/datasets';
-import { loadModel, type CausalLM } from '@sculpt/runtime-gpu';
+import { getDevice, loadModel, type CausalLM, type DeviceRequest } from '@sculpt/runtime-gpu';
 import { createDeviceGemm } from '../algorithms/device-gemm.js';
 import { parseNMPattern } from '../algorithms/selectors.js';
 import type { CalibrationSequence } from '../pipeline/model.js';
@@ -35,6 +35,12 @@ export interface PruneRunOptions {
   mode?: PruneMode;
   propagateError?: boolean;
   trueSequential?: boolean;
+  /**
+   * Device for the calibration statistics, SparseGPT's inverse-Hessian factor
+   * and large products (`auto` as `getDevice` resolves it). When absent, the
+   * statistics and the factor run in float64 on the host.
+   */
+  device?: DeviceRequest;
   /** Overwrite an existing output. */
   force?: boolean;
   logger?: Logger;
@@ -159,6 +165,8 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
     const calibration = await calibrationSequences(options, tokenizer, model.config.vocabSize, log);
     log.info(`pruning ${options.modelPath} with ${options.method} at ${options.pattern ?? options.sparsity} on ${calibration.sequences.length} sequences`);
 
+    const device = options.device === undefined ? undefined : await getDevice(options.device);
+    if (device !== undefined) log.info(`statistics and factorizations on the ${device.kind} device`);
     const task = options.progress?.start({ label: `prune ${options.method}`, total: model.config.nLayers, unit: 'blocks' });
     const report = await pruneModel(withPadRow(model), {
       pruner,
@@ -166,8 +174,10 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       pattern,
       sequences: calibration.sequences,
       mode,
-      // TODO: honour --device webgpu for the forward passes and products; prune runs on the CPU device only.
-      gemm: createDeviceGemm(),
+      // TODO: the block forward passes stay on the host. Every pass here sets linear-input hooks, and calls with
+      // hooks take the model's CPU path even after `useDevice`, so only statistics, factors and products move.
+      gemm: createDeviceGemm(device),
+      device,
       propagateError: options.propagateError,
       trueSequential: options.trueSequential,
       logger: log,

@@ -1,14 +1,24 @@
 /**
- * `sculpt chaincoder problems` and `sculpt chaincoder eval`: export the
- * problems of a code dataset split, and score candidate programs for them in
- * the Python sandbox (pass@k, example-filtered pass@k, decodability and
- * run-without-error rates).
+ * `sculpt chaincoder problems`, `train`, `generate` and `eval`: export the
+ * problems of a code dataset split, train a ChainCoder model, generate
+ * programs with it, and score candidates in the Python sandbox (pass@k,
+ * example-filtered pass@k, decodability and run-without-error rates).
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { resolve } from 'node:path';
-import { UsageError, getLogger, writeFileAtomic } from '@sculpt/core';
+import { UsageError, getLogger, writeFileAtomic, type Decoder } from '@sculpt/core';
 import { CODE_SPLITS, readRecords, type CodeDataset, type CodeDatasetContext, type CodeProblem, type CodeSplit } from '@sculpt/datasets';
-import { PythonSandbox, evaluateCandidates } from '@sculpt/chaincoder';
+import {
+  PythonSandbox,
+  evaluateCandidates,
+  generateCandidates,
+  loadTrainedModel,
+  preparePrompts,
+  runTraining,
+  type ModelSizes,
+  type TrainedModel,
+} from '@sculpt/chaincoder';
+import type { Device } from '@sculpt/runtime-gpu';
 import { getContext, type CliContext } from '../context.js';
 import { output } from '../output.js';
 
@@ -22,6 +32,14 @@ function positiveInteger(name: string) {
     if (!/^\d+$/u.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) {
       throw new UsageError(`${name} must be a positive integer, got "${value}"`);
     }
+    return number;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
     return number;
   };
 }
@@ -107,8 +125,220 @@ function chaincoderCommand(program: Command): Command {
   return program.command('chaincoder').description('ChainCoder: syntax-aware coarse-to-fine program synthesis') as unknown as Command;
 }
 
+
+/**
+ * Returns the device for ChainCoder work: webgpu only when requested, because
+ * bit-exact resume is guaranteed on the cpu device only.
+ */
+async function chaincoderDevice(request: string): Promise<Device> {
+  const { getCpuDevice, getDevice } = await import('@sculpt/runtime-gpu');
+  return request === 'webgpu' ? getDevice('webgpu') : getCpuDevice();
+}
+
+const DECODERS = ['greedy', 'sample', 'beam', 'coarse-to-fine'] as const;
+type DecoderName = (typeof DECODERS)[number];
+
+interface GenerationFlags {
+  decoder: DecoderName;
+  n: number;
+  temperature: number;
+  maxNewTokens: number;
+  seed: number;
+}
+
+function addGenerationOptions<T extends Command>(command: T, defaultN: number): T {
+  command
+    .addOption(new Option('--decoder <name>', 'decoder: greedy, sample (temperature), beam (width n) or coarse-to-fine (constrained; greedy for n = 1, sampled otherwise)').choices(DECODERS).default('coarse-to-fine' as DecoderName))
+    .option('--n <count>', 'candidates per problem', positiveInteger('--n'), defaultN)
+    .option('--temperature <t>', 'sampling temperature (sample, and coarse-to-fine with n > 1)', positiveNumber('--temperature'), 0.8)
+    .option('--max-new-tokens <count>', 'token budget per candidate', positiveInteger('--max-new-tokens'), 400)
+    .option('--seed <n>', 'seed of the sampling generator and of the drawn examples', (value: string) => Number.parseInt(value, 10), 0);
+  return command;
+}
+
+async function createDecoder(context: CliContext, flags: GenerationFlags, modelDir: string): Promise<Decoder> {
+  if (flags.decoder === 'greedy' && flags.n > 1) throw new UsageError('--decoder greedy returns the same program n times; use --n 1, or sample, beam or coarse-to-fine.');
+  const sampling = { temperature: flags.temperature, seed: flags.seed };
+  switch (flags.decoder) {
+    case 'greedy':
+      return (await context.registry.create('decoder', 'greedy', {})) as Decoder;
+    case 'sample':
+      return (await context.registry.create('decoder', 'sample', sampling)) as Decoder;
+    case 'beam':
+      return (await context.registry.create('decoder', 'beam', { width: flags.n, numReturn: flags.n })) as Decoder;
+    case 'coarse-to-fine':
+      return (await context.registry.create('decoder', 'coarse-to-fine', { model: modelDir, mode: flags.n > 1 ? 'sample' : 'greedy', ...sampling })) as Decoder;
+  }
+}
+
+/** Generates n candidates per problem; returns problem id → programs (null where the tokens do not decode). */
+async function generateFor(trained: TrainedModel, decoder: Decoder, problems: readonly CodeProblem[], flags: GenerationFlags): Promise<Map<string, { programs: (string | null)[]; failures: (string | null)[] }>> {
+  const prompts = preparePrompts(problems, { mode: 'lossless' });
+  const result = new Map<string, { programs: (string | null)[]; failures: (string | null)[] }>();
+  for (const prompt of prompts) {
+    const generated = await generateCandidates(trained.model, trained.vocabularies, prompt, decoder, {
+      n: flags.n,
+      maxNewTokens: flags.maxNewTokens,
+      mode: 'lossless',
+      seed: flags.seed,
+      sequencesFromOnePrompt: flags.decoder === 'beam',
+    });
+    result.set(prompt.id, { programs: generated.programs, failures: generated.failures });
+  }
+  return result;
+}
+
+/** Reads problems from a JSON file (one problem or a list) or JSON lines, as `chaincoder problems` writes them. */
+async function readProblemFile(file: string, signal: AbortSignal): Promise<CodeProblem[]> {
+  const problems: CodeProblem[] = [];
+  for await (const record of readRecords(file, { signal })) {
+    const value = record.value as Partial<CodeProblem>;
+    if (typeof value.id !== 'string' || typeof value.description !== 'string' || !Array.isArray(value.examples)) {
+      throw new UsageError(`${file}: record ${record.index + 1} is not a code problem; it needs "id", "description" and "examples" (write one with \`sculpt chaincoder problems\`).`);
+    }
+    problems.push({ tests: [], solutions: [], ...value } as CodeProblem);
+  }
+  if (problems.length === 0) throw new UsageError(`${file} contains no problems.`);
+  return problems;
+}
+
+interface TrainFlags {
+  out: string;
+  resume: boolean;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+  checkpointEvery: number;
+  validateEvery: number;
+  dim?: number;
+  heads?: number;
+  hiddenDim?: number;
+  sampleLayers?: number;
+  descriptionLayers?: number;
+  encoderLayers?: number;
+  decoderLayers?: number;
+  maxTargetLength?: number;
+  maxIoLength?: number;
+  maxDescriptionLength?: number;
+}
+
+function modelSizes(flags: TrainFlags): ModelSizes {
+  const sizes: ModelSizes = {
+    dim: flags.dim,
+    heads: flags.heads,
+    hiddenDim: flags.hiddenDim,
+    sampleEmbedderLayers: flags.sampleLayers,
+    descriptionLayers: flags.descriptionLayers,
+    encoderLayers: flags.encoderLayers,
+    decoderLayers: flags.decoderLayers,
+    maxTargetLength: flags.maxTargetLength,
+    maxIoLength: flags.maxIoLength,
+    maxDescriptionLength: flags.maxDescriptionLength,
+  };
+  return Object.fromEntries(Object.entries(sizes).filter(([, value]) => value !== undefined)) as ModelSizes;
+}
+
+function registerTrain(parent: Command): void {
+  addDataOptions(
+    parent
+      .command('train')
+      .description('train a ChainCoder model (miniature sizes by default) with checkpoints, metrics in results.sqlite and a loss curve')
+      .requiredOption('--out <dir>', 'output folder: checkpoint/, results.sqlite, loss-curve.svg, cooccurrence.json')
+      .option('--resume', 'continue from the checkpoint in --out (its config, vocabularies and settings are used)', false)
+      .option('--steps <count>', 'total optimizer updates, counted from step 0', positiveInteger('--steps'), 200)
+      .option('--batch-size <count>', 'problems per batch', positiveInteger('--batch-size'), 8)
+      .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'), 1e-3)
+      .option('--warmup <steps>', 'linear warmup steps before the inverse-square-root decay', (value: string) => Number.parseInt(value, 10), 20)
+      .option('--seed <n>', 'seed of the initialization, batches and drawn samples', (value: string) => Number.parseInt(value, 10), 0)
+      .option('--checkpoint-every <steps>', 'write a checkpoint every this many steps (and at the end)', positiveInteger('--checkpoint-every'), 50)
+      .option('--validate-every <steps>', 'record validation metrics every this many steps (and at the end)', positiveInteger('--validate-every'), 50)
+      .option('--dim <n>', 'model width (miniature: 128)', positiveInteger('--dim'))
+      .option('--heads <n>', 'attention heads (miniature: 4)', positiveInteger('--heads'))
+      .option('--hidden-dim <n>', 'feed-forward inner size (miniature: 512)', positiveInteger('--hidden-dim'))
+      .option('--sample-layers <n>', 'sample-embedder layers (miniature: 1)', positiveInteger('--sample-layers'))
+      .option('--description-layers <n>', 'description-encoder layers (miniature: 2)', positiveInteger('--description-layers'))
+      .option('--encoder-layers <n>', 'encoder layers (miniature: 2)', positiveInteger('--encoder-layers'))
+      .option('--decoder-layers <n>', 'decoder layers (miniature: 4)', positiveInteger('--decoder-layers'))
+      .option('--max-target-length <n>', 'longest program target in tokens; longer programs are left out (miniature: 512)', positiveInteger('--max-target-length'))
+      .option('--max-io-length <n>', 'longest aligned I/O sequence (miniature: 256)', positiveInteger('--max-io-length'))
+      .option('--max-description-length <n>', 'description subwords kept (miniature: 128)', positiveInteger('--max-description-length')),
+  ).action(async (commandFlags, command) => {
+    const flags = commandFlags as unknown as TrainFlags & DataFlags;
+    const context = getContext(command as unknown as Command);
+    for (const [name, value] of [['--warmup', flags.warmup], ['--seed', flags.seed]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name} must be a non-negative integer, got ${String(value)}`);
+    }
+    const names = flags.data.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    if (names.length === 0) throw new UsageError('--data needs at least one dataset name.');
+    const needsRunner = names.some((name) => ['mbpp', 'humaneval', 'apps'].includes(name));
+    const sandbox = needsRunner ? await PythonSandbox.create() : undefined;
+    try {
+      const train: CodeProblem[] = [];
+      const validation: CodeProblem[] = [];
+      for (const name of names) {
+        train.push(...(await loadProblems(context, { ...flags, data: name, split: 'train' }, sandbox)));
+        validation.push(...(await loadProblems(context, { ...flags, data: name, split: 'validation' }, sandbox)));
+      }
+      const device = await chaincoderDevice(context.globals.device);
+      const report = await runTraining({
+        device,
+        out: resolve(flags.out),
+        train,
+        validation,
+        data: names,
+        model: modelSizes(flags),
+        steps: flags.steps,
+        batchSize: flags.batchSize,
+        peakLr: flags.lr,
+        warmupSteps: flags.warmup,
+        seed: flags.seed,
+        maxGradNorm: 0.5,
+        resume: flags.resume,
+        checkpointEvery: flags.checkpointEvery,
+        validateEvery: flags.validateEvery,
+        signal: context.signal,
+      });
+      output({ device: device.kind, ...report }, { json: context.globals.json });
+    } finally {
+      await sandbox?.close();
+    }
+  });
+}
+
+function registerGenerate(parent: Command): void {
+  addGenerationOptions(
+    parent
+      .command('generate')
+      .description('generate Python programs for problems with a trained ChainCoder model')
+      .requiredOption('--model <dir>', 'output folder of `sculpt chaincoder train`')
+      .requiredOption('--problem <file>', 'problem file: JSON (one problem or a list) or JSON lines, as `chaincoder problems` writes'),
+    1,
+  ).action(async (commandFlags, command) => {
+    const flags = commandFlags as unknown as GenerationFlags & { model: string; problem: string };
+    const context = getContext(command as unknown as Command);
+    const problems = await readProblemFile(resolve(flags.problem), context.signal);
+    const device = await chaincoderDevice(context.globals.device);
+    const trained = await loadTrainedModel(resolve(flags.model), device);
+    try {
+      const decoder = await createDecoder(context, flags, resolve(flags.model));
+      const generated = await generateFor(trained, decoder, problems, flags);
+      const results = problems.map((problem) => ({ problem: problem.id, ...generated.get(problem.id)! }));
+      const human = results
+        .map((result) => result.programs.map((program, index) => `# ${result.problem} candidate ${index + 1}${program === null ? `: not a program (${result.failures[index]})` : ''}\n${program ?? ''}`).join('\n'))
+        .join('\n');
+      output({ decoder: flags.decoder, n: flags.n, results }, { json: context.globals.json, human });
+    } finally {
+      trained.model.dispose();
+    }
+  });
+}
+
 export function register(program: Command): void {
   const parent = chaincoderCommand(program);
+  registerTrain(parent);
+  registerGenerate(parent);
 
   addDataOptions(
     parent
@@ -129,43 +359,71 @@ export function register(program: Command): void {
     }
   });
 
-  addDataOptions(
-    parent
-      .command('eval')
-      .description('score candidate programs in the Python sandbox: pass@k, example-filtered pass@k, decodability and run-without-error rates')
-      .option('--candidates <file>', 'JSON lines of {"problem": id, "programs": [source or null, ...]}, the same count for every problem')
-      .option('--model <dir>', 'trained ChainCoder model directory to generate candidates with')
-      .option('--n <count>', 'candidates per problem to use (default: all in the file)', positiveInteger('--n'))
-      .option('--k <list>', 'comma-separated k values for pass@k', parseKs, [1, 5])
-      .option('--timeout <ms>', 'wall-clock limit per test case in milliseconds', positiveInteger('--timeout'), 4000)
-      .addOption(new Option('--comparison <rule>', 'output comparison: exact-lines (trailing whitespace ignored) or compat (the reference lossy rule)').choices(['exact-lines', 'compat'] as const).default('exact-lines' as const))
-      .addOption(new Option('--isolation <kind>', 'sandbox isolation layer').choices(['auto', 'unshare', 'bwrap'] as const).default('auto' as const))
-      .option('--details', 'include per-problem results', false),
+  addGenerationOptions(
+    addDataOptions(
+      parent
+        .command('eval')
+        .description('score candidate programs in the Python sandbox (from --candidates, or generated with --model): pass@k, example-filtered pass@k, decodability and run-without-error rates')
+        .option('--candidates <file>', 'JSON lines of {"problem": id, "programs": [source or null, ...]}, the same count for every problem')
+        .option('--model <dir>', 'output folder of `sculpt chaincoder train`; candidates are generated for every problem of the split')
+        .option('--limit <count>', 'with --model: score only the first this many problems of the split', positiveInteger('--limit'))
+        .option('--k <list>', 'comma-separated k values for pass@k', parseKs, [1, 5])
+        .option('--timeout <ms>', 'wall-clock limit per test case in milliseconds', positiveInteger('--timeout'), 4000)
+        .addOption(new Option('--comparison <rule>', 'output comparison: exact-lines (trailing whitespace ignored) or compat (the reference lossy rule)').choices(['exact-lines', 'compat'] as const).default('exact-lines' as const))
+        .addOption(new Option('--isolation <kind>', 'sandbox isolation layer').choices(['auto', 'unshare', 'bwrap'] as const).default('auto' as const))
+        .option('--details', 'include per-problem results', false),
+    ),
+    10,
   ).action(async (commandFlags, command) => {
-    const flags = commandFlags as typeof commandFlags & DataFlags;
+    const flags = commandFlags as unknown as DataFlags & GenerationFlags & {
+      candidates?: string;
+      model?: string;
+      limit?: number;
+      k: number[];
+      timeout: number;
+      comparison: 'exact-lines' | 'compat';
+      isolation: 'auto' | 'unshare' | 'bwrap';
+      details: boolean;
+    };
     const context = getContext(command as unknown as Command);
-    if (flags.model !== undefined) {
-      // TODO: generate candidates with a trained ChainCoder model (needs the model, training engine and the KV-cached DecodingModel adapter).
-      throw new UsageError('--model is not available yet: ChainCoder model loading is not implemented. Generate candidates elsewhere and pass --candidates.');
-    }
-    if (flags.candidates === undefined) throw new UsageError('Pass --candidates FILE with the programs to score.');
-    const candidates = await readCandidates(resolve(flags.candidates), context.signal);
-    if (flags.n !== undefined) {
-      for (const [id, programs] of candidates) {
-        if (programs.length < flags.n) throw new UsageError(`Problem ${id} has ${programs.length} candidates, fewer than --n ${flags.n}.`);
-        candidates.set(id, programs.slice(0, flags.n));
-      }
-    }
+    const nGiven = command.getOptionValueSource('n') === 'cli' || command.getOptionValueSource('n') === 'config';
+    if ((flags.model === undefined) === (flags.candidates === undefined)) throw new UsageError('Pass either --candidates FILE (programs to score) or --model DIR (a trained model to generate them).');
+    const tooLarge = flags.model === undefined ? [] : flags.k.filter((k) => k > flags.n);
+    if (tooLarge.length > 0) throw new UsageError(`--k ${tooLarge.join(',')} exceeds --n ${flags.n}; pass@k needs at least k candidates.`);
     const sandbox = await PythonSandbox.create({ isolation: flags.isolation, limits: { timeoutMs: flags.timeout } });
     try {
-      const problems = (await loadProblems(context, flags, sandbox)).filter((problem) => candidates.has(problem.id));
-      if (problems.length === 0) {
-        throw new UsageError(`None of the problem ids in ${flags.candidates} belongs to the ${flags.split} split of ${flags.data}.`);
+      let candidates: Map<string, (string | null)[]>;
+      let problems = await loadProblems(context, flags, sandbox);
+      if (flags.model !== undefined) {
+        if (flags.limit !== undefined) problems = problems.slice(0, flags.limit);
+        if (problems.length === 0) throw new UsageError(`The ${flags.split} split of ${flags.data} has no problems.`);
+        const device = await chaincoderDevice(context.globals.device);
+        const trained = await loadTrainedModel(resolve(flags.model), device);
+        try {
+          const decoder = await createDecoder(context, flags, resolve(flags.model));
+          const generated = await generateFor(trained, decoder, problems, flags);
+          candidates = new Map([...generated].map(([id, result]) => [id, result.programs]));
+        } finally {
+          trained.model.dispose();
+        }
+      } else {
+        candidates = await readCandidates(resolve(flags.candidates!), context.signal);
+        if (nGiven) {
+          for (const [id, programs] of candidates) {
+            if (programs.length < flags.n) throw new UsageError(`Problem ${id} has ${programs.length} candidates, fewer than --n ${flags.n}.`);
+            candidates.set(id, programs.slice(0, flags.n));
+          }
+        }
+        problems = problems.filter((problem) => candidates.has(problem.id));
+        if (problems.length === 0) {
+          throw new UsageError(`None of the problem ids in ${flags.candidates} belongs to the ${flags.split} split of ${flags.data}.`);
+        }
       }
       const report = await evaluateCandidates(sandbox, problems, candidates, { ks: flags.k, comparison: flags.comparison, signal: context.signal });
       const summary = {
         dataset: flags.data,
         split: flags.split,
+        source: flags.model === undefined ? 'candidates' : `model (${flags.decoder})`,
         isolation: sandbox.isolation,
         timeoutMs: flags.timeout,
         problems: report.problems,

@@ -1,0 +1,159 @@
+/**
+ * `sculpt chaincoder train`, `generate` and `eval` as a user runs them: real
+ * child processes of the CLI on a tiny model. One training process is killed
+ * with SIGKILL after its first checkpoint and resumed; its final weights must
+ * equal those of an uninterrupted run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResultsStore } from '@sculpt/core';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const CLI = join(ROOT, 'tools/cli/bin/sculpt.js');
+const STEPS = 6;
+
+const DATA = ['--data', 'generated-stdin', '--set', 'count=60'];
+const TINY = ['--dim', '16', '--heads', '2', '--hidden-dim', '32', '--sample-layers', '1', '--description-layers', '1', '--encoder-layers', '1', '--decoder-layers', '1', '--max-target-length', '400'];
+const TRAIN = [...DATA, ...TINY, '--batch-size', '4', '--lr', '5e-3', '--warmup', '2', '--checkpoint-every', '2', '--validate-every', '2'];
+
+function sculpt(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SCULPT_LOG_LEVEL: 'warn' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function sculptJson(args: string[]): Record<string, unknown> {
+  const result = sculpt(['--json', ...args]);
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+/** Training losses by step from results.sqlite; a step recorded again after a resume keeps its last value. */
+function trainLosses(out: string): Map<number, number> {
+  const store = ResultsStore.open(join(out, 'results.sqlite'), { readonly: true });
+  try {
+    const losses = new Map<number, number>();
+    for (const run of store.listRuns({ kind: 'chaincoder-train' })) {
+      for (const metric of store.metrics(run.id, { name: 'train/loss' })) losses.set(metric.step!, metric.value);
+    }
+    return losses;
+  } finally {
+    store.close();
+  }
+}
+
+describe('chaincoder CLI', () => {
+  let dir: string;
+  let straight: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chaincoder-cli-'));
+    straight = join(dir, 'straight');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains and writes run outputs', async () => {
+    const report = sculptJson(['chaincoder', 'train', ...TRAIN, '--steps', String(STEPS), '--out', straight]);
+    expect(report.steps).toBe(STEPS);
+    expect(report.device).toBe('cpu');
+    expect(report.lastLoss as number).toBeLessThan(report.firstLoss as number);
+    const validation = report.validation as { loss: number; segments: Record<string, { accuracy: number }> };
+    expect(Number.isFinite(validation.loss)).toBe(true);
+    expect(Object.keys(validation.segments)).toEqual(['S1', 'S2', 'S3', 'S4']);
+
+    for (const file of ['checkpoint/weights.safetensors', 'checkpoint/optimizer.safetensors', 'checkpoint/state.json', 'cooccurrence.json']) {
+      expect(existsSync(join(straight, file)), file).toBe(true);
+    }
+    const svg = await readFile(join(straight, 'loss-curve.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('optimizer step');
+
+    const store = ResultsStore.open(join(straight, 'results.sqlite'), { readonly: true });
+    const [run] = store.listRuns({ kind: 'chaincoder-train' });
+    expect(run.status).toBe('done');
+    expect(store.metrics(run.id, { name: 'train/loss' })).toHaveLength(STEPS);
+    // Validation after steps 2 and 4 and at the end.
+    expect(store.metrics(run.id, { name: 'validation/loss' }).map((metric) => metric.step)).toEqual([2, 4, 6]);
+    expect(store.metrics(run.id, { name: 'validation/S3/accuracy' })).toHaveLength(3);
+    store.close();
+    expect(trainLosses(straight).size).toBe(STEPS);
+  }, 120_000);
+
+  it('resumes after SIGKILL exactly', async () => {
+    const killed = join(dir, 'killed');
+    // A long run, killed as soon as its first checkpoint exists.
+    const child = spawn(process.execPath, [CLI, 'chaincoder', 'train', ...TRAIN, '--steps', '200', '--out', killed], { cwd: ROOT, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)));
+    const state = join(killed, 'checkpoint', 'state.json');
+    while (!existsSync(state) && child.exitCode === null) await new Promise((wait) => setTimeout(wait, 20));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const checkpointStep = (JSON.parse(await readFile(state, 'utf8')) as { step: number }).step;
+    expect(checkpointStep).toBeLessThan(STEPS);
+
+    const report = sculptJson(['chaincoder', 'train', ...TRAIN, '--steps', String(STEPS), '--out', killed, '--resume']);
+    expect(report.resumedFromStep).toBe(checkpointStep);
+    expect(report.steps).toBe(STEPS);
+
+    const [resumedWeights, straightWeights] = await Promise.all([readFile(join(killed, 'checkpoint/weights.safetensors')), readFile(join(straight, 'checkpoint/weights.safetensors'))]);
+    expect(resumedWeights.equals(straightWeights)).toBe(true);
+    const [resumedMoments, straightMoments] = await Promise.all([readFile(join(killed, 'checkpoint/optimizer.safetensors')), readFile(join(straight, 'checkpoint/optimizer.safetensors'))]);
+    expect(resumedMoments.equals(straightMoments)).toBe(true);
+    expect([...trainLosses(killed)].filter(([step]) => step < STEPS)).toEqual([...trainLosses(straight)]);
+
+    // The killed run is taken over, not duplicated.
+    const store = ResultsStore.open(join(killed, 'results.sqlite'), { readonly: true });
+    const runs = store.listRuns({ kind: 'chaincoder-train' });
+    store.close();
+    expect(runs).toHaveLength(1);
+    expect(runs[0].status).toBe('done');
+    expect(runs[0].attempts).toBe(2);
+  }, 120_000);
+
+  it('generates and evaluates with the model', async () => {
+    const problems = join(dir, 'problems.jsonl');
+    sculptJson(['chaincoder', 'problems', ...DATA, '--split', 'test', '--out', problems]);
+
+    const generated = sculptJson(['chaincoder', 'generate', '--model', straight, '--problem', problems, '--n', '2', '--decoder', 'coarse-to-fine', '--max-new-tokens', '48']);
+    const results = generated.results as { problem: string; programs: (string | null)[]; failures: (string | null)[] }[];
+    expect(results.length).toBeGreaterThan(0);
+    for (const result of results) {
+      expect(result.programs).toHaveLength(2);
+      expect(result.failures).toHaveLength(2);
+    }
+
+    const beam = sculptJson(['chaincoder', 'generate', '--model', straight, '--problem', problems, '--n', '2', '--decoder', 'beam', '--max-new-tokens', '16']);
+    expect((beam.results as { programs: unknown[] }[])[0].programs).toHaveLength(2);
+
+    const report = sculptJson(['chaincoder', 'eval', '--model', straight, ...DATA, '--split', 'test', '--n', '2', '--k', '1,2', '--decoder', 'sample', '--max-new-tokens', '48']);
+    expect(report.problems).toBe(results.length);
+    expect(report.samplesPerProblem).toBe(2);
+    expect(Object.keys(report.passAtK as object)).toEqual(['pass@1', 'pass@2']);
+    expect(report.candidates).toBe(results.length * 2);
+    expect(report.decodabilityRate as number).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+
+  it('rejects bad input', () => {
+    const existing = sculpt(['chaincoder', 'train', ...TRAIN, '--steps', '2', '--out', straight]);
+    expect(existing.status).toBe(2);
+    expect(existing.stderr).toContain('already contains a checkpoint');
+
+    const missing = sculpt(['chaincoder', 'generate', '--model', join(dir, 'nothing'), '--problem', join(dir, 'problems.jsonl')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no ChainCoder checkpoint found');
+
+    const tooFew = sculpt(['chaincoder', 'eval', '--model', straight, ...DATA, '--n', '2', '--k', '5']);
+    expect(tooFew.status).toBe(2);
+    expect(tooFew.stderr).toContain('exceeds --n 2');
+
+    const both = sculpt(['chaincoder', 'eval', ...DATA]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('Pass either --candidates');
+  });
+});
