@@ -31,7 +31,7 @@ async function writeRandomCalibration(): Promise<string> {
   const samples = Array.from({ length: 4 }, () => Int32Array.from({ length: 32 }, () => random.int(3, tokenizer.vocabSize - 1)));
   const file = path.join(dir, 'calibration.json');
   const provenance = samples.map(() => ({ dataset: 'random', split: 'train' as const, records: [], offset: 0 }));
-  await writeCalibrationFile(file, { seqlen: 32, samples, provenance }, tokenizer.identity, { source: 'random token ids' });
+  await writeCalibrationFile(file, { seqlen: 32, samples, provenance, padId: tokenizer.padId ?? 0, padding: 'right', format: 'window' }, tokenizer.identity, { source: 'random token ids' });
   return file;
 }
 

@@ -459,7 +459,10 @@ class Converter {
     const clause = this.children(node).find((child) => child.type === 'with_clause');
     if (clause === undefined) throw this.syntaxError(node, 'with statement without items');
     const items = this.children(clause).map((item) => {
-      const value = this.required(item, 'value');
+      let value = this.required(item, 'value');
+      // tree-sitter reads the one-item form `with (a as b):` as a parenthesized as-pattern.
+      const grouped = value.type === 'parenthesized_expression' ? this.children(value) : [];
+      if (grouped.length === 1 && grouped[0].type === 'as_pattern') value = grouped[0];
       if (value.type === 'as_pattern') {
         const [expression] = this.children(value);
         const alias = this.required(value, 'alias');

@@ -399,7 +399,8 @@ function sliceText(node: AstNode): string {
   // A tuple subscript is written without parentheses so that it may contain slices.
   if (node._type === 'Tuple' && nodes(node.elts).length > 0) {
     const elts = nodes(node.elts);
-    const items = elts.map((e) => sliceText(e));
+    // Only slices go bare: a nested tuple keeps its parentheses, or `a[x, (3, 5)]` would read as `a[x, 3, 5]`.
+    const items = elts.map((e) => (e._type === 'Slice' ? sliceText(e) : expr(e, Prec.Test)));
     return elts.length === 1 ? items[0] + ',' : items.join(', ');
   }
   return expr(node, Prec.Test);

@@ -9,10 +9,10 @@
  *   S3[j] in the training targets (all content tokens if S3[j] was never seen);
  * - with `finalContent` set, S4 ends with that token and has it nowhere else,
  *   and with `continuation` set, S3 does not start with it;
- * - with `syntaxFragments` set, the S3 frame keeps its brackets balanced:
- *   a syntax token may close only the bracket on top of the open stack, S3
- *   ends only with an empty stack, and near the budget only tokens that can
- *   still be closed in time are allowed;
+ * - with `syntaxFragments` set, the S3 frame keeps its brackets balanced. A
+ *   syntax token may close only the bracket on top of the open stack, and S3
+ *   ends only with an empty stack. Near the budget, only tokens whose
+ *   brackets can still be closed in time are allowed;
  * - near the length budget the current segment is closed early, so that a
  *   well-formed sequence always fits.
  *

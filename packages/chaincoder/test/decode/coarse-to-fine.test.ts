@@ -123,6 +123,6 @@ describe('coarseToFineConstraint', () => {
   });
 
   it('rejects a budget below 6 tokens', () => {
-    expect(() => coarseToFineConstraint(layout, cooccurrence, 5)).toThrow(/at least 6, got 5/u);
+    expect(() => coarseToFineConstraint(layout, cooccurrence, 5)).toThrow(/at least 6 for this vocabulary, got 5/u);
   });
 });

@@ -12,7 +12,7 @@ export const EDGE_CASES: Record<string, string> = {
   docstrings: 'def f():\n    """doc"""\n    return 1\nclass A:\n    "doc"\n',
   arguments: 'def f(a, b=1, /, c=2, *args, d, e=3, **kw): pass\ng = lambda x, *, y=1: x\ndef h(*, k): pass\n',
   annotations: 'x: int = 1\n(y): list[int]\nz.w: dict[str, int | None] = {}\ndef f(a: "A", *b: int) -> tuple[int, ...]: pass\n',
-  slices: 'x = a[1:2, ::3, 4]\ny = a[1,]\nz = a[:]\nw = a[b:c:d]\nv = a[*b]\n',
+  slices: 'x = a[1:2, ::3, 4]\ny = a[1,]\nz = a[:]\nw = a[b:c:d]\nv = a[*b]\nu = a[x, (3, 5)]\n',
   calls: 'f(a, *b, c=1, **d)\ng(x for x in y)\nh(*[a.b()], **{k: v})\n',
   comprehensions: 'x = [a for b in c if d if e for f in g]\ny = {a: b for a, b in c}\nz = {a for (a) in b}\nw = (a for a in b)\n',
   statements: 'import a.b as c, d\nfrom ..e import (f as g, h)\nfrom . import *\nglobal i, j\nassert k, "m"\nraise E from F\n',
@@ -36,5 +36,6 @@ export const EDGE_CASES: Record<string, string> = {
     'match p:\n    case {"k": v, -1: w, a.b: _, None: z, **kw}:\n        pass\n    case {}:\n        pass\n' +
     '    case Point(1, y=-2, z=_) as pt:\n        pass\n    case a.B() | str(s) | C(x=[1, *_], y={**r}):\n        pass\n' +
     '    case (1 | 2) | 3 as q:\n        return q\n',
+  parenthesizedWith: 'with (\n    manager() as x\n):\n    pass\nwith (a as b, c):\n    pass\nwith (a, b):\n    pass\nwith (yield):\n    pass\n',
   tryStar: 'try:\n    pass\nexcept* (A, B) as e:\n    pass\nexcept* C:\n    raise\nelse:\n    pass\nfinally:\n    pass\n',
 };

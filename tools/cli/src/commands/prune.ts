@@ -6,7 +6,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '@sculpt/core';
 import type { PruneRunResult } from '@sculpt/pruners';
-import { getContext } from '../context.js';
+import { getContext, rootOf } from '../context.js';
 import { formatTable, output } from '../output.js';
 import { CALIBRATION_FORMAT_CHOICES } from './calibrate.js';
 
@@ -110,8 +110,12 @@ export function register(program: Command): void {
       }
 
       const { runPrune } = await import('@sculpt/pruners');
+      // Only an explicit --device moves statistics to a device; by default the
+      // float64 host path runs, which is the reference for the spec's vectors.
+      const deviceGiven = rootOf(command as unknown as Command).getOptionValueSource('device') === 'cli';
       const result = await runPrune({
         registry: context.registry,
+        device: deviceGiven ? context.globals.device : undefined,
         modelPath: options.model,
         method: options.method,
         methodOptions: parseKeyValues(options.methodOption, '--method-option'),
