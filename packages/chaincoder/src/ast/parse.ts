@@ -248,9 +248,50 @@ class Converter {
       case 'match_statement':
         return this.patterns.matchStatement(node);
       case 'type_alias_statement':
-        throw this.unsupported(node, 'type alias statement');
+        return this.typeAliasStatement(node);
       default:
         throw this.syntaxError(node, `unexpected ${node.type} where a statement was expected`);
+    }
+  }
+
+  /**
+   * tree-sitter-python 0.25 also reads the Python 3.11 assignment
+   * `type(obj).attr = value` as a type alias whose name is `(obj).attr`. A real
+   * alias names a plain identifier, optionally with type parameters.
+   */
+  private typeAliasStatement(node: Node): AstNode {
+    const left = this.required(node, 'left');
+    const name = left.type === 'type' ? this.children(left)[0] : left;
+    if (name === undefined || name.type === 'identifier' || name.type === 'generic_type') throw this.unsupported(node, 'type alias statement');
+    return makeNode('Assign', {
+      targets: [this.typeCallChain(name, 'Store')],
+      value: this.expr(this.required(node, 'right')),
+      type_comment: null,
+    });
+  }
+
+  /** Rebuilds `(obj).attr[i]` with its parenthesized base read as the call `type(obj)`. */
+  private typeCallChain(node: Node, ctx: Ctx): AstNode {
+    switch (node.type) {
+      case 'parenthesized_expression':
+      case 'tuple': {
+        const args = node.type === 'tuple' ? this.children(node).map((child) => this.expr(child)) : [this.expr(this.children(node)[0])];
+        return makeNode('Call', { func: makeNode('Name', { id: 'type', ctx: ctxNode('Load') }), args, keywords: [] });
+      }
+      case 'attribute':
+        return makeNode('Attribute', {
+          value: this.typeCallChain(this.required(node, 'object'), 'Load'),
+          attr: identifier(this.required(node, 'attribute')),
+          ctx: ctxNode(ctx),
+        });
+      case 'subscript':
+        return makeNode('Subscript', {
+          value: this.typeCallChain(this.required(node, 'value'), 'Load'),
+          slice: this.subscriptSlice(node),
+          ctx: ctxNode(ctx),
+        });
+      default:
+        throw this.unsupported(node, 'type alias statement');
     }
   }
 

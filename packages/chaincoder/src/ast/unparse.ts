@@ -191,9 +191,9 @@ function matchStatement(node: AstNode, depth: number, lines: string[]): void {
 }
 
 /**
- * Source text of a case pattern. `closed` asks for a pattern that may stand
- * as an alternative of `|` or before `as`, so or-patterns and as-patterns
- * get parentheses there; CPython reads parentheses around a pattern as grouping only.
+ * Returns the source text of a case pattern. With `closed` set, the text must
+ * be valid as an alternative of `|` or before `as`, so or-patterns and
+ * as-patterns get parentheses. CPython reads those parentheses as grouping only.
  */
 function patternText(node: AstNode, closed: boolean): string {
   const group = (text: string): string => (closed ? `(${text})` : text);

@@ -37,5 +37,6 @@ export const EDGE_CASES: Record<string, string> = {
     '    case Point(1, y=-2, z=_) as pt:\n        pass\n    case a.B() | str(s) | C(x=[1, *_], y={**r}):\n        pass\n' +
     '    case (1 | 2) | 3 as q:\n        return q\n',
   parenthesizedWith: 'with (\n    manager() as x\n):\n    pass\nwith (a as b, c):\n    pass\nwith (a, b):\n    pass\nwith (yield):\n    pass\n',
+  typeCallAssignment: 'type(self).count = 0\ntype(a)[k].b = c + 1\ntype(x).y\n',
   tryStar: 'try:\n    pass\nexcept* (A, B) as e:\n    pass\nexcept* C:\n    raise\nelse:\n    pass\nfinally:\n    pass\n',
 };

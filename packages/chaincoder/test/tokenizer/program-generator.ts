@@ -105,6 +105,31 @@ export class ProgramGenerator {
     return (loose && depth > 0) || this.chance(0.25) ? `(${text})` : text;
   }
 
+  /** A case pattern; ast.parse accepts alternatives that bind different names, which only the compiler rejects. */
+  private pattern(depth: number): string {
+    const sub = (): string => (depth > 2 ? this.pick(NAMES) : this.pattern(depth + 1));
+    switch (this.random.int(0, 9)) {
+      case 0:
+        return this.pick(['0', '-7', '1.5', '-2.5e3', "'s' 't'", "b'x'", '3 + 4j', '-1 - 2j', 'math.pi']);
+      case 1:
+        return this.pick(['None', 'True', 'False', '_']);
+      case 2:
+        return `[${sub()}, *${this.pick(['rest', '_'])}]`;
+      case 3:
+        return `(${sub()},)`;
+      case 4:
+        return `{'key': ${sub()}, -1: ${sub()}${this.chance(0.5) ? ', **extra' : ''}}`;
+      case 5:
+        return `Point(${sub()}, x=${sub()})`;
+      case 6:
+        return `(${sub()} | ${sub()})`;
+      case 7:
+        return `(${sub()} as ${this.pick(NAMES)})`;
+      default:
+        return this.pick(NAMES);
+    }
+  }
+
   private block(depth: number, indent: string): string[] {
     const count = this.random.int(1, 3);
     const lines: string[] = [];
@@ -114,7 +139,7 @@ export class ProgramGenerator {
 
   statement(depth: number, indent: string): string[] {
     const inner = indent + '    ';
-    const choice = depth > 2 ? this.random.int(0, 3) : this.random.int(0, 9);
+    const choice = depth > 2 ? this.random.int(0, 3) : this.random.int(0, 11);
     switch (choice) {
       case 0:
         return [`${indent}${this.pick(NAMES)} = ${this.expr()}`];
@@ -145,6 +170,23 @@ export class ProgramGenerator {
           `${inner}raise RuntimeError('bad') from err`,
           `${indent}finally:`,
           `${inner}pass`,
+        ];
+      case 10:
+        return [
+          `${indent}match ${this.expr()}:`,
+          `${inner}case ${this.pattern(0)}${this.chance(0.5) ? ` if ${this.expr()}` : ''}:`,
+          ...this.block(depth + 2, inner + '    '),
+          `${inner}case ${this.pattern(0)} | _:`,
+          ...this.block(depth + 2, inner + '    '),
+        ];
+      case 11:
+        return [
+          `${indent}async def fetch(${this.pick(NAMES)}):`,
+          `${inner}${this.pick(NAMES)} = await ${this.pick(NAMES)}.get(${this.expr()})`,
+          `${inner}async for ${this.pick(NAMES)} in ${this.expr()}:`,
+          ...this.block(depth + 2, inner + '    '),
+          `${inner}async with ${this.pick(NAMES)}() as ${this.pick(NAMES)}:`,
+          `${inner}    return [await ${this.pick(NAMES)} async for ${this.pick(NAMES)} in (${this.expr()})]`,
         ];
       default:
         return [`${indent}with open(${this.expr()}) as fh, ctx():`, ...this.block(depth + 1, inner)];
