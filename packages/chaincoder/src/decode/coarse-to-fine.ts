@@ -201,6 +201,7 @@ export function coarseToFineConstraint(
         return progress.segment === 0 ? syntaxOrSeparator : contentOrSeparator;
       }
       case 2: {
+        // TODO: only brackets are checked, so S3 can still be an invalid AST dump (for example a second `Module(` inside the first).
         if (brackets !== null) return balancedFrameStep(brackets, progress, left);
         // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
         // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.

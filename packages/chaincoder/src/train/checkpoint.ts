@@ -223,6 +223,8 @@ export async function overwriteTensor(tensor: Tensor, values: Float32Array): Pro
     return;
   }
   const device = tensor.device as WebGpuDevice;
+  // Recorded dispatches (such as the zero fill of a new tensor) are submitted later, so they would overwrite a direct queue write.
+  await device.sync();
   const storage = tensor.storage<{ buffer: GPUBuffer; release(): void }>('overwriteTensor');
   device.gpu.queue.writeBuffer(storage.buffer, 0, values);
 }

@@ -97,4 +97,14 @@ describe('ChainCoder generation', async () => {
       expect(splitSegments([...sequence, output.specialId('eos')], outputLayout(output))).not.toBeNull();
     }
   });
+
+  it('takes beam candidates from one prompt', async () => {
+    const registry = new Registry();
+    const decoder = (await registry.create('decoder', 'beam', { width: 3, numReturn: 3 })) as Decoder;
+    const result = await generateCandidates(model, vocabularies, prepared[1], decoder, { n: 3, maxNewTokens: 12, mode: 'lossless', seed: 0, sequencesFromOnePrompt: true });
+    expect(result.sequences).toHaveLength(3);
+    expect(result.programs).toHaveLength(3);
+    // Beam search returns distinct hypotheses.
+    expect(new Set(result.sequences.map((sequence) => sequence.join(','))).size).toBe(3);
+  });
 });

@@ -128,9 +128,6 @@ describe('chaincoder CLI', () => {
       expect(result.failures).toHaveLength(2);
     }
 
-    const beam = sculptJson(['chaincoder', 'generate', '--model', straight, '--problem', problems, '--n', '2', '--decoder', 'beam', '--max-new-tokens', '16']);
-    expect((beam.results as { programs: unknown[] }[])[0].programs).toHaveLength(2);
-
     const report = sculptJson(['chaincoder', 'eval', '--model', straight, ...DATA, '--split', 'test', '--n', '2', '--k', '1,2', '--decoder', 'sample', '--max-new-tokens', '48']);
     expect(report.problems).toBe(results.length);
     expect(report.samplesPerProblem).toBe(2);
@@ -151,9 +148,5 @@ describe('chaincoder CLI', () => {
     const tooFew = sculpt(['chaincoder', 'eval', '--model', straight, ...DATA, '--n', '2', '--k', '5']);
     expect(tooFew.status).toBe(2);
     expect(tooFew.stderr).toContain('exceeds --n 2');
-
-    const both = sculpt(['chaincoder', 'eval', ...DATA]);
-    expect(both.status).toBe(2);
-    expect(both.stderr).toContain('Pass either --candidates');
-  });
+  }, 120_000);
 });

@@ -8,9 +8,25 @@
  * 256-bit), it does about 4× the GFLOP per CPU-second of the tiled kernel in
  * matmul-shader.ts.
  *
+ * On lavapipe a storage load costs about the same whether its address is
+ * uniform or differs per invocation. It costs far more than a vec4 FMA: an
+ * estimated hundred cycles, from timing kernels with the A or B loads removed.
+ * So the speed depends on how many FMAs each load feeds.
+ *
+ * Subgroup mode cuts the A loads. With plain A, invocation s of a subgroup
+ * loads one vec4 along K of row i0 + s % 8, and of i0 + 8 + s % 8 and so on.
+ * With transposed A, it loads the vec4s along M of k row k + s % 8. Then
+ * subgroupBroadcast hands each loaded value to every invocation, so A costs
+ * 8 times fewer loads. The mode needs subgroups of at least 8 invocations and
+ * uniform control flow in the k loop. So no invocation returns early:
+ * out-of-range columns are clamped for loads and skipped at the store.
+ *
  * Requirements (checked by matmul.ts): f32, B not transposed, every size,
  * leading dimension and offset a multiple of 4 along the vec4 axes.
  */
+
+/** Rows (plain A) or k steps (transposed A) that one subgroup load of A covers, and the smallest subgroup size supported. */
+export const SUBGROUP_ROWS_PER_LOAD = 8;
 
 export interface DirectMatmulConfig {
   transA: boolean;
@@ -20,16 +36,19 @@ export interface DirectMatmulConfig {
   width: number;
   /** Skip workgroups strictly below the diagonal (symmetric C, e.g. XᵀX). */
   triangular: boolean;
+  /** Whether A values are shared through subgroupBroadcast. It needs rows a multiple of 8 and subgroups of at least 8. */
+  subgroups: boolean;
 }
 
 /** Uniform field order (all in vec4 units except M, K, alpha, beta, hasBias). */
 export const DIRECT_UNIFORMS = ['M', 'N4', 'K', 'lda4', 'ldb4', 'ldc4', 'aOffset4', 'bOffset4', 'cOffset4', 'aBatch4', 'bBatch4', 'cBatch4', 'alpha', 'beta', 'hasBias'] as const;
 
 export function directMatmulKey(config: DirectMatmulConfig): string {
-  return `matmul-direct:f32:tA${+config.transA}:r${config.rows}:w${config.width}:tri${+config.triangular}`;
+  return `matmul-direct:f32:tA${+config.transA}:r${config.rows}:w${config.width}:tri${+config.triangular}:sg${+config.subgroups}`;
 }
 
 export function directMatmulShader(config: DirectMatmulConfig): string {
+  if (config.subgroups) return subgroupMatmulShader(config);
   const rows = config.rows;
   const accumulators = Array.from({ length: rows }, (_, r) => `var acc${r} = vec4<f32>(0.0);`).join('\n  ');
 
@@ -73,27 +92,9 @@ export function directMatmulShader(config: DirectMatmulConfig): string {
     (_, r) => `if (i0 + ${r}u < p.M) { store(p.cOffset4 + batch * p.cBatch4 + (i0 + ${r}u) * p.ldc4 + j4, acc${r}, j4); }`,
   ).join('\n  ');
 
-  const skipBelowDiagonal = config.triangular
-    ? `// Symmetric output: a workgroup whose first row lies below its last column is mirrored later.
-  if (i0 >= (wid.x + 1u) * ${config.width * 4}u) { return; }`
-    : '';
+  const skipBelowDiagonal = skipBelowDiagonalLine(config);
 
-  return `struct Params {
-  ${DIRECT_UNIFORMS.map((name) => `${name}: ${name === 'alpha' || name === 'beta' ? 'f32' : 'u32'},`).join('\n  ')}
-}
-
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<uniform> p: Params;
-
-fn store(index: u32, value: vec4<f32>, j4: u32) {
-  var result = p.alpha * value;
-  if (p.beta != 0.0) { result = result + p.beta * c[index]; }
-  if (p.hasBias != 0u) { result = result + bias[j4]; }
-  c[index] = result;
-}
+  return `${DECLARATIONS}
 
 @compute @workgroup_size(${config.width}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -111,4 +112,114 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   ${stores}
 }
 `;
+}
+
+const DECLARATIONS = `struct Params {
+  ${DIRECT_UNIFORMS.map((name) => `${name}: ${name === 'alpha' || name === 'beta' ? 'f32' : 'u32'},`).join('\n  ')}
+}
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn store(index: u32, value: vec4<f32>, j4: u32) {
+  var result = p.alpha * value;
+  if (p.beta != 0.0) { result = result + p.beta * c[index]; }
+  if (p.hasBias != 0u) { result = result + bias[j4]; }
+  c[index] = result;
+}`;
+
+/** Builds the early exit of triangular mode. It depends on the workgroup id only, so whole subgroups leave together. */
+function skipBelowDiagonalLine(config: DirectMatmulConfig): string {
+  if (!config.triangular) return '';
+  return `// Symmetric output: a workgroup whose first row lies below its last column is mirrored later.
+  if (i0 >= (wid.x + 1u) * ${config.width * 4}u) { return; }`;
+}
+
+/** Builds the kernel whose A values travel through subgroupBroadcast (see the file header). */
+function subgroupMatmulShader(config: DirectMatmulConfig): string {
+  const rows = config.rows;
+  const accumulators = Array.from({ length: rows }, (_, r) => `var acc${r} = vec4<f32>(0.0);`).join('\n  ');
+  const { bases, loop } = config.transA ? transposedSubgroupLoop(rows) : plainSubgroupLoop(rows);
+
+  const stores = Array.from(
+    { length: rows },
+    (_, r) => `if (i0 + ${r}u < p.M && inColumns) { store(p.cOffset4 + batch * p.cBatch4 + (i0 + ${r}u) * p.ldc4 + j4, acc${r}, j4); }`,
+  ).join('\n  ');
+
+  return `enable subgroups;
+
+${DECLARATIONS}
+
+@compute @workgroup_size(${config.width}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let i0 = wid.y * ${rows}u;
+  ${skipBelowDiagonalLine(config)}
+  let j4 = wid.x * ${config.width}u + lid.x;
+  let inColumns = j4 < p.N4;
+  let batch = wid.z;
+  let bBase = p.bOffset4 + batch * p.bBatch4 + min(j4, p.N4 - 1u);
+  ${bases}
+  ${accumulators}
+
+  ${loop}
+
+  ${stores}
+}
+`;
+}
+
+/** Builds the plain-A k loop: per 4 k, ROWS / 8 loads of A, 4 loads of B and 4 · ROWS vec4 FMAs. */
+function plainSubgroupLoop(rows: number): { bases: string; loop: string } {
+  // Row group g: invocation s loads row i0 + 8g + s % 8, clamped so the last rows stay in bounds.
+  const bases = Array.from(
+    { length: rows / SUBGROUP_ROWS_PER_LOAD },
+    (_, g) => `let aRow${g} = p.aOffset4 + batch * p.aBatch4 + min(i0 + ${g * SUBGROUP_ROWS_PER_LOAD}u + sid % ${SUBGROUP_ROWS_PER_LOAD}u, p.M - 1u) * p.lda4;`,
+  ).join('\n  ');
+
+  const step: string[] = [];
+  for (let g = 0; g < rows / SUBGROUP_ROWS_PER_LOAD; g++) step.push(`let aq${g} = a[aRow${g} + k / 4u];`);
+  for (let kk = 0; kk < 4; kk++) {
+    step.push(`let b${kk} = b[bBase + (k + ${kk}u) * p.ldb4];`);
+    for (let r = 0; r < rows; r++) {
+      const lane = r % SUBGROUP_ROWS_PER_LOAD;
+      const group = Math.floor(r / SUBGROUP_ROWS_PER_LOAD);
+      step.push(`acc${r} = fma(vec4<f32>(subgroupBroadcast(aq${group}.${'xyzw'[kk]}, ${lane}u)), b${kk}, acc${r});`);
+    }
+  }
+  const loop = `for (var k = 0u; k < p.K; k = k + 4u) {
+    ${step.join('\n    ')}
+  }`;
+  return { bases, loop };
+}
+
+/**
+ * Builds the transposed-A k loop. A(i, k) for 4 consecutive rows is one vec4. Per 8 k,
+ * invocation s loads the ROWS / 4 vec4s of k row k + s % 8, and lane kk's values serve step kk.
+ * The last K % 8 steps load A with uniform addresses, as the kernel without subgroups does.
+ */
+function transposedSubgroupLoop(rows: number): { bases: string; loop: string } {
+  const step: string[] = [`let kRow = aBase + (k + sid % ${SUBGROUP_ROWS_PER_LOAD}u) * p.lda4;`];
+  for (let q = 0; q < rows / 4; q++) step.push(`let aq${q} = a[kRow + ${q}u];`);
+  for (let kk = 0; kk < SUBGROUP_ROWS_PER_LOAD; kk++) {
+    step.push(`let b${kk} = b[bBase + (k + ${kk}u) * p.ldb4];`);
+    for (let r = 0; r < rows; r++) {
+      step.push(`acc${r} = fma(vec4<f32>(subgroupBroadcast(aq${Math.floor(r / 4)}.${'xyzw'[r % 4]}, ${kk}u)), b${kk}, acc${r});`);
+    }
+  }
+
+  const tail = [`let bk = b[bBase + k * p.ldb4];`];
+  for (let q = 0; q < rows / 4; q++) tail.push(`let aq${q} = a[aBase + k * p.lda4 + ${q}u];`);
+  for (let r = 0; r < rows; r++) tail.push(`acc${r} = fma(vec4<f32>(aq${Math.floor(r / 4)}.${'xyzw'[r % 4]}), bk, acc${r});`);
+
+  const loop = `var k = 0u;
+  for (; k + ${SUBGROUP_ROWS_PER_LOAD}u <= p.K; k = k + ${SUBGROUP_ROWS_PER_LOAD}u) {
+    ${step.join('\n    ')}
+  }
+  for (; k < p.K; k = k + 1u) {
+    ${tail.join('\n    ')}
+  }`;
+  return { bases: 'let aBase = p.aOffset4 + batch * p.aBatch4 + i0 / 4u;', loop };
 }

@@ -13,7 +13,7 @@ import { assertDTypes, planMatmul } from '../../kernels/validate.js';
 import type { Tensor } from '../../tensor.js';
 import { asWebGpuDevice, type BufferBinding, type GpuStorage, type WebGpuDevice } from '../webgpu-device.js';
 import { packUniforms } from '../wgsl.js';
-import { directMatmulKey, directMatmulShader, type DirectMatmulConfig } from './matmul-direct-shader.js';
+import { directMatmulKey, directMatmulShader, SUBGROUP_ROWS_PER_LOAD, type DirectMatmulConfig } from './matmul-direct-shader.js';
 import { matmulKey, matmulShader, tileShape, type MatmulShaderConfig, type MatmulTileConfig } from './matmul-shader.js';
 
 /** Shader family for matmul. `auto` takes the direct kernel on software adapters when the shapes allow it. */
@@ -29,12 +29,27 @@ export function setMatmulKernelPreference(preference: MatmulKernelPreference): M
 }
 
 /**
- * Rows per thread of the direct kernel: 8 measured best on lavapipe (16 spills registers).
- * NOTE: on a 2-core host this kernel reaches about 10 GFLOP/s at 1024² (estimated from
- * 5 GFLOP per CPU-second under load), half of the 20 GFLOP/s aimed for.
+ * Rows per thread of the direct kernel. Without subgroups, 8 measured best on lavapipe
+ * because 16 spills registers and costs 16 uniform A loads per 4 k. With subgroups and
+ * plain A, 16 rows cost 2 A loads per 4 k and measured faster than 8 and than 32. With
+ * subgroups and transposed A, 8 rows measured faster than 16.
  */
 const DIRECT_ROWS = 8;
+const DIRECT_SUBGROUP_ROWS = 16;
 const DIRECT_WIDTH = 128;
+
+/**
+ * Whether the direct kernel may share A values through subgroups: every subgroup must
+ * be at least as wide as the rows (or k steps) that one load covers.
+ * NOTE: a standalone 1024³ f32 timing script on lavapipe (Mesa 25.0, LLVM 15, 256-bit,
+ * 2-core AMD EPYC host with a load average of 9–14 from other jobs) measured 7.3–9.1 GFLOP
+ * per CPU-second for the subgroup kernel and 3.9–4.7 without subgroups (transposed A:
+ * 7.0 against 4.0). Two idle cores would give an estimated 15–18 GFLOP/s, short of the
+ * 20 GFLOP/s aimed for. That estimate is untested because the cores were never idle.
+ */
+function useSubgroupRows(device: WebGpuDevice): boolean {
+  return device.features.has('subgroups') && device.limits.subgroupMinSize >= SUBGROUP_ROWS_PER_LOAD;
+}
 
 /** 16×16 threads, 4×4 outputs each: a 64×64 tile. Chosen by measurement on lavapipe (see bench/foundation.ts). */
 export const LARGE_TILE: MatmulTileConfig = { wgX: 16, wgY: 16, rows: 4, vecCols: 1, tileK: 16 };
@@ -99,19 +114,21 @@ export function recordGemm(device: WebGpuDevice, args: GemmArgs): void {
   const fitsWhole =
     args.a.byteLength <= limit && args.b.byteLength <= limit && args.c.byteLength <= limit && Math.ceil(m / tileM) <= maxGroups && Math.ceil(n / tileN) <= maxGroups;
 
+  const subgroups = useSubgroupRows(device);
+  const directRows = subgroups && !args.transA ? DIRECT_SUBGROUP_ROWS : DIRECT_ROWS;
   const directFits =
     dtype === 'f32' && !args.transB && n % 4 === 0 && (args.transA ? m % 4 === 0 : k % 4 === 0) &&
-    Math.ceil(n / 4 / DIRECT_WIDTH) <= maxGroups && Math.ceil(m / DIRECT_ROWS) <= maxGroups && batch <= maxGroups;
+    Math.ceil(n / 4 / DIRECT_WIDTH) <= maxGroups && Math.ceil(m / directRows) <= maxGroups && batch <= maxGroups;
   const useDirect = fitsWhole && directFits && (kernelPreference === 'direct' || (kernelPreference === 'auto' && device.info.isFallbackAdapter));
   if (useDirect) {
-    const config: DirectMatmulConfig = { transA: args.transA, rows: DIRECT_ROWS, width: DIRECT_WIDTH, triangular: args.triangular === true && m === n };
+    const config: DirectMatmulConfig = { transA: args.transA, rows: directRows, width: DIRECT_WIDTH, triangular: args.triangular === true && m === n, subgroups };
     device.dispatch({
       key: directMatmulKey(config),
       code: () => directMatmulShader(config),
       bindings: [args.a.buffer, args.b.buffer, args.c.buffer, bias],
       uniforms: packUniforms([m, n / 4, k, lda / 4, ldb / 4, ldc / 4, 0, 0, 0, (m * k) / 4, args.bBatchStride / 4, (m * n) / 4,
         { f: args.alpha }, { f: args.beta }, args.bias ? 1 : 0]),
-      workgroups: [Math.ceil(n / 4 / DIRECT_WIDTH), Math.ceil(m / DIRECT_ROWS), batch],
+      workgroups: [Math.ceil(n / 4 / DIRECT_WIDTH), Math.ceil(m / directRows), batch],
     });
     return;
   }
