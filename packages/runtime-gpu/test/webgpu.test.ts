@@ -104,6 +104,29 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
     setMatmulKernelPreference('auto');
   });
 
+  it('runs the direct matmul without subgroups', async () => {
+    // The direct kernel shares A through subgroup broadcasts when it can, so
+    // a device without subgroups is the only way to run its plain variant.
+    const plain = await createWebGpuDevice({ withoutFeatures: ['subgroups'] });
+    try {
+      const [m, k, n] = [37, 20, 44];
+      const a = seededValues(m * k, 11);
+      const b = seededValues(k * n, 12);
+      setMatmulKernelPreference('direct');
+      const c = matmul(plain.tensor(a, [m, k]), plain.tensor(b, [k, n]));
+      expectClose(await c.read(), reference.matmul({ a, b, batch: 1, batchB: 1, m, k, n }), TOLERANCE.f32, 'direct without subgroups');
+
+      // The same A stored transposed ([k, m]) takes the kernel's transA path.
+      const aT = new Float32Array(k * m);
+      for (let i = 0; i < m; i++) for (let t = 0; t < k; t++) aT[t * m + i] = a[i * k + t];
+      const cT = matmul(plain.tensor(aT, [k, m]), plain.tensor(b, [k, n]), { transA: true });
+      expectClose(await cT.read(), reference.matmul({ a: aT, b, batch: 1, batchB: 1, m, k, n, transA: true }), TOLERANCE.f32, 'direct transA without subgroups');
+    } finally {
+      setMatmulKernelPreference('auto');
+      plain.dispose();
+    }
+  });
+
   it('reduces rows without subgroups', async () => {
     const plain = await createWebGpuDevice({ withoutFeatures: ['subgroups', 'shader-f16'] });
     try {
