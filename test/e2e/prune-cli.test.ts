@@ -48,6 +48,14 @@ describe('sculpt prune', () => {
     expect(existsSync(join(dir, 'tok512.bin'))).toBe(true);
   });
 
+  it('rejects seqlen beyond the context', () => {
+    // The last --seqlen wins in commander, so 4096 overrides the helper's 64.
+    const { code, stderr } = prune('--method', 'wanda', '--calibration', 'c4', '--seqlen', '4096', '--out', join(dir, 'long.bin'));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--seqlen 4096 is larger than the context length 512');
+    expect(existsSync(join(dir, 'long.bin'))).toBe(false);
+  });
+
   it('SparseGPT 2:4 on GSM8K in-context examples', () => {
     const out = join(dir, 'sparsegpt-24.bin');
     const { code, stdout, stderr } = prune('--method', 'sparsegpt', '--pattern', '2:4', '--calibration', 'gsm8k', '--split', 'test', '--format', 'icl', '--out', out);

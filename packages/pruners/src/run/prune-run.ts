@@ -162,6 +162,11 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
   const model = await loadModel(options.modelPath);
   try {
     const tokenizer = await loadTokenizerForModel(options.modelPath);
+    if (options.calibration !== undefined && options.seqlen > model.config.maxSeqLen) {
+      throw new UsageError(
+        `--seqlen ${options.seqlen} is larger than the context length ${model.config.maxSeqLen} of ${options.modelPath}; pass --seqlen ${model.config.maxSeqLen} or less`,
+      );
+    }
     const calibration = await calibrationSequences(options, tokenizer, model.config.vocabSize, log);
     log.info(`pruning ${options.modelPath} with ${options.method} at ${options.pattern ?? options.sparsity} on ${calibration.sequences.length} sequences`);
 

@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list runs with their status and unit counts')
     .addOption(dbOption())
-    .option('--kind <kind>', 'only runs of this kind (for example "study" or "prune")')
+    .option('--kind <kind>', 'only runs of this kind (for example "pruning-study")')
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
     .action((options, command) => {
       const context = getContext(command as unknown as Command);
