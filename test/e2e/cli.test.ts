@@ -49,7 +49,7 @@ describe('sculpt binary', () => {
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { kind: string; name: string; description: string; source: string }[];
     const decoders = rows.filter((row) => row.kind === 'decoder').map((row) => row.name);
-    expect(decoders).toEqual(['beam', 'constrained', 'greedy', 'sample']);
+    expect(decoders).toEqual(['beam', 'coarse-to-fine', 'constrained', 'greedy', 'sample']);
     for (const row of rows) {
       expect(row.name).not.toBe('');
       expect(row.description).not.toBe('');
@@ -84,6 +84,6 @@ describe('sculpt binary', () => {
   it('exits 2 on an unknown plugin name', () => {
     const { code, stderr } = sculpt('plugins', 'show', 'greddy', '--kind', 'decoder');
     expect(code).toBe(2);
-    expect(stderr).toContain('decoder: beam, constrained, greedy, sample');
+    expect(stderr).toContain('decoder: beam, coarse-to-fine, constrained, greedy, sample');
   });
 });

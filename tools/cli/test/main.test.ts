@@ -64,7 +64,7 @@ describe('--config', () => {
   it('prefers the command section', async () => {
     const config = writeJson('section.json', { kind: 'pruner', plugins: { list: { kind: 'decoder' } } });
     const { stdout } = await run('--config', config, '--json', 'plugins', 'list');
-    expect((JSON.parse(stdout) as { name: string }[]).map((row) => row.name)).toEqual(['beam', 'constrained', 'greedy', 'sample']);
+    expect((JSON.parse(stdout) as { name: string }[]).map((row) => row.name)).toEqual(['beam', 'coarse-to-fine', 'constrained', 'greedy', 'sample']);
   });
 
   it('sets global options', async () => {
@@ -152,7 +152,7 @@ describe('plugins show', () => {
   it('lists registered names for an unknown one', async () => {
     const { code, stderr } = await run('plugins', 'show', 'nosuch', '--kind', 'decoder');
     expect(code).toBe(2);
-    expect(stderr).toContain('No plugin named "nosuch" of kind decoder. Registered plugins:\n  decoder: beam, constrained, greedy, sample');
+    expect(stderr).toContain('No plugin named "nosuch" of kind decoder. Registered plugins:\n  decoder: beam, coarse-to-fine, constrained, greedy, sample');
   });
 });
 
