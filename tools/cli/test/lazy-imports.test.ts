@@ -7,18 +7,19 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CALIBRATION_FORMATS } from '@sculpt/datasets';
+import { CALIBRATION_FORMATS, CODE_SPLITS } from '@sculpt/datasets';
 import { DEFAULT_POOL_SIZE, TOKENIZER_MODES } from '@sculpt/chaincoder';
 import { TASK_NAMES } from '@sculpt/pruners';
 import { describe, expect, it } from 'vitest';
 import { CALIBRATION_FORMAT_CHOICES } from '../src/commands/calibrate.js';
 import { DEFAULT_RENAME_POOL_SIZE, TOKENIZER_MODE_CHOICES } from '../src/commands/chaincoder.js';
 import { BUILTIN_TASK_NAMES } from '../src/commands/eval-tasks.js';
+import { CODE_SPLIT_CHOICES } from '../src/commands/chaincoder-model.js';
 
 const cliRoot = resolve(import.meta.dirname, '..');
 
 /** Command modules that must not import a heavy package when they are registered. */
-const LAZY_MODULES = ['calibrate', 'generate', 'convert', 'eval-ppl', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs', 'prune', 'study', 'eval-tasks'];
+const LAZY_MODULES = ['calibrate', 'generate', 'convert', 'eval-ppl', 'chaincoder', 'devices', 'selfcheck', 'plugins', 'runs', 'prune', 'study', 'eval-tasks', 'chaincoder-model'];
 
 /** A module resolution hook that rejects the heavy packages, so any import of them fails. */
 const BLOCKING_HOOK = `
@@ -73,6 +74,10 @@ describe('lazy command imports', () => {
 
   it('repeats the calibration formats of datasets', () => {
     expect([...CALIBRATION_FORMAT_CHOICES]).toEqual([...CALIBRATION_FORMATS]);
+  });
+
+  it('repeats the code splits of datasets', () => {
+    expect([...CODE_SPLIT_CHOICES]).toEqual([...CODE_SPLITS]);
   });
 
   it('repeats the task names of pruners', () => {

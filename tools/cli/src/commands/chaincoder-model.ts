@@ -7,20 +7,18 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { resolve } from 'node:path';
 import { UsageError, getLogger, writeFileAtomic, type Decoder } from '@sculpt/core';
-import { CODE_SPLITS, readRecords, type CodeDataset, type CodeDatasetContext, type CodeProblem, type CodeSplit } from '@sculpt/datasets';
-import {
-  PythonSandbox,
-  evaluateCandidates,
-  generateCandidates,
-  loadTrainedModel,
-  preparePrompts,
-  runTraining,
-  type ModelSizes,
-  type TrainedModel,
-} from '@sculpt/chaincoder';
+import type { CodeDataset, CodeDatasetContext, CodeProblem, CodeSplit } from '@sculpt/datasets';
+import type { ModelSizes, PythonSandbox, TrainedModel } from '@sculpt/chaincoder';
 import type { Device } from '@sculpt/runtime-gpu';
 import { getContext, type CliContext } from '../context.js';
 import { output } from '../output.js';
+
+// The heavy packages load inside the actions, so `sculpt --help` stays fast.
+const loadDatasets = () => import('@sculpt/datasets');
+const loadChaincoder = () => import('@sculpt/chaincoder');
+
+/** The problem splits, written out so registering the command loads no package; checked by lazy-imports.test.ts. */
+export const CODE_SPLIT_CHOICES = ['train', 'validation', 'test'] as const satisfies readonly CodeSplit[];
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -85,7 +83,7 @@ function addDataOptions<T extends Command>(command: T): T {
     .option('--data-dir <dir>', 'dataset directory (apps: the folder holding train/ and test/)')
     .option('--data-file <file>', 'dataset file (code-contests, mbpp, humaneval; repeatable)', collect, [] as string[])
     .option('--set <key=value>', 'other dataset plugin option, e.g. count=200 or seed=1 (repeatable)', collect, [] as string[])
-    .addOption(new Option('--split <split>', 'problem split').choices(CODE_SPLITS).default('test'));
+    .addOption(new Option('--split <split>', 'problem split').choices(CODE_SPLIT_CHOICES).default('test'));
   return command;
 }
 
@@ -107,7 +105,7 @@ async function loadProblems(context: CliContext, flags: DataFlags, sandbox: Pyth
 /** Reads `{"problem": id, "programs": [source or null, ...]}` records (JSON lines or a JSON array). */
 async function readCandidates(file: string, signal: AbortSignal): Promise<Map<string, (string | null)[]>> {
   const candidates = new Map<string, (string | null)[]>();
-  for await (const record of readRecords(file, { signal })) {
+  for await (const record of (await loadDatasets()).readRecords(file, { signal })) {
     const value = record.value as { problem?: unknown; programs?: unknown };
     const programs = value.programs;
     if (typeof value.problem !== 'string' || !Array.isArray(programs) || !programs.every((program) => program === null || typeof program === 'string')) {
@@ -173,10 +171,10 @@ async function createDecoder(context: CliContext, flags: GenerationFlags, modelD
 
 /** Generates n candidates per problem; returns problem id → programs (null where the tokens do not decode). */
 async function generateFor(trained: TrainedModel, decoder: Decoder, problems: readonly CodeProblem[], flags: GenerationFlags): Promise<Map<string, { programs: (string | null)[]; failures: (string | null)[] }>> {
-  const prompts = preparePrompts(problems, { mode: 'lossless' });
+  const prompts = (await loadChaincoder()).preparePrompts(problems, { mode: 'lossless' });
   const result = new Map<string, { programs: (string | null)[]; failures: (string | null)[] }>();
   for (const prompt of prompts) {
-    const generated = await generateCandidates(trained.model, trained.vocabularies, prompt, decoder, {
+    const generated = await (await loadChaincoder()).generateCandidates(trained.model, trained.vocabularies, prompt, decoder, {
       n: flags.n,
       maxNewTokens: flags.maxNewTokens,
       mode: 'lossless',
@@ -191,7 +189,7 @@ async function generateFor(trained: TrainedModel, decoder: Decoder, problems: re
 /** Reads problems from a JSON file (one problem or a list) or JSON lines, as `chaincoder problems` writes them. */
 async function readProblemFile(file: string, signal: AbortSignal): Promise<CodeProblem[]> {
   const problems: CodeProblem[] = [];
-  for await (const record of readRecords(file, { signal })) {
+  for await (const record of (await loadDatasets()).readRecords(file, { signal })) {
     const value = record.value as Partial<CodeProblem>;
     if (typeof value.id !== 'string' || typeof value.description !== 'string' || !Array.isArray(value.examples)) {
       throw new UsageError(`${file}: record ${record.index + 1} is not a code problem; it needs "id", "description" and "examples" (write one with \`sculpt chaincoder problems\`).`);
@@ -273,7 +271,7 @@ function registerTrain(parent: Command): void {
     const names = flags.data.split(',').map((name) => name.trim()).filter((name) => name !== '');
     if (names.length === 0) throw new UsageError('--data needs at least one dataset name.');
     const needsRunner = names.some((name) => ['mbpp', 'humaneval', 'apps'].includes(name));
-    const sandbox = needsRunner ? await PythonSandbox.create() : undefined;
+    const sandbox = needsRunner ? await (await loadChaincoder()).PythonSandbox.create() : undefined;
     try {
       const train: CodeProblem[] = [];
       const validation: CodeProblem[] = [];
@@ -282,7 +280,7 @@ function registerTrain(parent: Command): void {
         validation.push(...(await loadProblems(context, { ...flags, data: name, split: 'validation' }, sandbox)));
       }
       const device = await chaincoderDevice(context.globals.device);
-      const report = await runTraining({
+      const report = await (await loadChaincoder()).runTraining({
         device,
         out: resolve(flags.out),
         train,
@@ -320,7 +318,7 @@ function registerGenerate(parent: Command): void {
     const context = getContext(command as unknown as Command);
     const problems = await readProblemFile(resolve(flags.problem), context.signal);
     const device = await chaincoderDevice(context.globals.device);
-    const trained = await loadTrainedModel(resolve(flags.model), device);
+    const trained = await (await loadChaincoder()).loadTrainedModel(resolve(flags.model), device);
     try {
       const decoder = await createDecoder(context, flags, resolve(flags.model));
       const generated = await generateFor(trained, decoder, problems, flags);
@@ -349,7 +347,7 @@ export function register(program: Command): void {
     const flags = commandFlags as typeof commandFlags & DataFlags;
     const context = getContext(command as unknown as Command);
     const needsRunner = ['mbpp', 'humaneval', 'apps'].includes(flags.data);
-    const sandbox = needsRunner ? await PythonSandbox.create() : undefined;
+    const sandbox = needsRunner ? await (await loadChaincoder()).PythonSandbox.create() : undefined;
     try {
       const problems = await loadProblems(context, flags, sandbox);
       await writeFileAtomic(resolve(flags.out), problems.map((problem) => JSON.stringify(problem)).join('\n') + (problems.length > 0 ? '\n' : ''));
@@ -390,7 +388,7 @@ export function register(program: Command): void {
     if ((flags.model === undefined) === (flags.candidates === undefined)) throw new UsageError('Pass either --candidates FILE (programs to score) or --model DIR (a trained model to generate them).');
     const tooLarge = flags.model === undefined ? [] : flags.k.filter((k) => k > flags.n);
     if (tooLarge.length > 0) throw new UsageError(`--k ${tooLarge.join(',')} exceeds --n ${flags.n}; pass@k needs at least k candidates.`);
-    const sandbox = await PythonSandbox.create({ isolation: flags.isolation, limits: { timeoutMs: flags.timeout } });
+    const sandbox = await (await loadChaincoder()).PythonSandbox.create({ isolation: flags.isolation, limits: { timeoutMs: flags.timeout } });
     try {
       let candidates: Map<string, (string | null)[]>;
       let problems = await loadProblems(context, flags, sandbox);
@@ -398,7 +396,7 @@ export function register(program: Command): void {
         if (flags.limit !== undefined) problems = problems.slice(0, flags.limit);
         if (problems.length === 0) throw new UsageError(`The ${flags.split} split of ${flags.data} has no problems.`);
         const device = await chaincoderDevice(context.globals.device);
-        const trained = await loadTrainedModel(resolve(flags.model), device);
+        const trained = await (await loadChaincoder()).loadTrainedModel(resolve(flags.model), device);
         try {
           const decoder = await createDecoder(context, flags, resolve(flags.model));
           const generated = await generateFor(trained, decoder, problems, flags);
@@ -419,7 +417,7 @@ export function register(program: Command): void {
           throw new UsageError(`None of the problem ids in ${flags.candidates} belongs to the ${flags.split} split of ${flags.data}.`);
         }
       }
-      const report = await evaluateCandidates(sandbox, problems, candidates, { ks: flags.k, comparison: flags.comparison, signal: context.signal });
+      const report = await (await loadChaincoder()).evaluateCandidates(sandbox, problems, candidates, { ks: flags.k, comparison: flags.comparison, signal: context.signal });
       const summary = {
         dataset: flags.data,
         split: flags.split,
