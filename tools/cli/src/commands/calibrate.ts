@@ -17,6 +17,7 @@ import type {
 import { resolve } from 'node:path';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
+import { collect, parseKeyValues, positiveInteger } from '../option-parsers.js';
 
 const log = getLogger('cli:calibrate');
 
@@ -30,44 +31,12 @@ const SPLIT_CHOICES = ['train', 'validation', 'test', 'all'] as const;
  */
 export const CALIBRATION_FORMAT_CHOICES = ['zero', 'single', 'icl', 'cot', 'window'] as const satisfies readonly CalibrationFormat[];
 
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) {
-      throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    }
-    return number;
-  };
-}
-
 function integer(name: string) {
   return (value: string): number => {
     const number = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number)) throw new UsageError(`${name} must be an integer, got "${value}"`);
     return number;
   };
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** Parses "key=value" pairs; values that parse as JSON (numbers, booleans, lists) are used as such. */
-function keyValues(pairs: string[], flag: string): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`${flag} expects key=value, got "${pair}"`);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    result[pair.slice(0, at)] = value;
-  }
-  return result;
 }
 
 /** Reads the sampler settings recorded in a calibration file's config (keys as `sculpt calibrate` writes them). */
@@ -163,8 +132,8 @@ export function register(program: Command): void {
         throw new UsageError(`${options.replay} was made with tokenizer ${replay!.tokenizer!.path} (sha256 ${recordedSha}), but ${tokenizer.identity.path} differs; pass the same tokenizer`);
       }
 
-      const fields = keyValues(options.field, '--field');
-      const extra = keyValues(options.datasetOption, '--dataset-option');
+      const fields = parseKeyValues(options.field, '--field');
+      const extra = parseKeyValues(options.datasetOption, '--dataset-option');
       const datasets: CalibrationDataset[] = [];
       for (const name of names) {
         const builtin = CALIBRATION_DATASET_NAMES.includes(name);

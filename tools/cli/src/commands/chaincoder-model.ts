@@ -12,6 +12,7 @@ import type { ModelSizes, PythonSandbox, TrainedModel } from '@sculpt/chaincoder
 import type { Device } from '@sculpt/runtime-gpu';
 import { getContext, type CliContext } from '../context.js';
 import { output } from '../output.js';
+import { collect, parseKeyValues, positiveInteger } from '../option-parsers.js';
 
 // The heavy packages load inside the actions, so `sculpt --help` stays fast.
 const loadDatasets = () => import('@sculpt/datasets');
@@ -19,20 +20,6 @@ const loadChaincoder = () => import('@sculpt/chaincoder');
 
 /** The problem splits, written out so registering the command loads no package; checked by lazy-imports.test.ts. */
 export const CODE_SPLIT_CHOICES = ['train', 'validation', 'test'] as const satisfies readonly CodeSplit[];
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/u.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) {
-      throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    }
-    return number;
-  };
-}
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -48,24 +35,6 @@ function parseKs(value: string): number[] {
     throw new UsageError(`--k must be a comma-separated list of positive integers, got "${value}"`);
   }
   return ks;
-}
-
-/** Parses "key=value" pairs; values that parse as JSON (numbers, booleans, lists) are used as such. */
-function keyValues(pairs: string[]): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--set expects key=value, got "${pair}"`);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    result[pair.slice(0, at)] = value;
-  }
-  return result;
 }
 
 interface DataFlags {
@@ -88,7 +57,7 @@ function addDataOptions<T extends Command>(command: T): T {
 }
 
 async function loadProblems(context: CliContext, flags: DataFlags, sandbox: PythonSandbox | undefined): Promise<CodeProblem[]> {
-  const options: Record<string, unknown> = keyValues(flags.set);
+  const options: Record<string, unknown> = parseKeyValues(flags.set, '--set');
   if (flags.dataDir !== undefined) options.dataDir = resolve(flags.dataDir);
   if (flags.dataFile.length > 0) options.files = flags.dataFile.map((file) => resolve(file));
   const plugin = await context.registry.get('dataset', flags.data);

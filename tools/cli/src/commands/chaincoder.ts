@@ -11,6 +11,7 @@ import { InputError, UsageError, getLogger } from '@sculpt/core';
 import type { EncodedProgram, TokenizerMode } from '@sculpt/chaincoder';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
+import { positiveInteger } from '../option-parsers.js';
 
 const log = getLogger('cli:chaincoder');
 
@@ -23,16 +24,6 @@ const log = getLogger('cli:chaincoder');
  */
 export const TOKENIZER_MODE_CHOICES = ['lossless', 'compat'] as const satisfies readonly TokenizerMode[];
 export const DEFAULT_RENAME_POOL_SIZE = 50;
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/u.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) {
-      throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    }
-    return number;
-  };
-}
 
 /** Finds the `chaincoder` parent command (another module may have created it) or creates it. */
 function chaincoderCommand(program: Command): Command {

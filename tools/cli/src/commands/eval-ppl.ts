@@ -14,14 +14,7 @@ import type { OnnxLogitsSession } from '@sculpt/runtime-gpu';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 import { applyModelDevice, loadModelWithTokenizer } from './generate.js';
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    return number;
-  };
-}
+import { positiveInteger } from '../option-parsers.js';
 
 /**
  * Reads evaluation rows. A .jsonl or .json file yields each record's "text"

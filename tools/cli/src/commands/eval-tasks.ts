@@ -9,6 +9,7 @@ import { UsageError } from '@sculpt/core';
 import type { EvalRunResult, TaskName } from '@sculpt/pruners';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
+import { positiveInteger } from '../option-parsers.js';
 
 /**
  * The built-in task names, written out so `sculpt --help` does not load the
@@ -26,14 +27,6 @@ export const BUILTIN_TASK_NAMES = [
   'race',
   'winogrande',
 ] as const satisfies readonly TaskName[];
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    return number;
-  };
-}
 
 function human(result: EvalRunResult): string {
   const percent = (value: number) => `${(100 * value).toFixed(1)}%`;

@@ -9,14 +9,7 @@ import type { PruneRunResult } from '@sculpt/pruners';
 import { getContext, rootOf } from '../context.js';
 import { formatTable, output } from '../output.js';
 import { CALIBRATION_FORMAT_CHOICES } from './calibrate.js';
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
-    return number;
-  };
-}
+import { collect, parseKeyValues, positiveInteger } from '../option-parsers.js';
 
 function nonNegativeInteger(name: string) {
   return (value: string): number => {
@@ -30,28 +23,6 @@ function fraction(value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 1) throw new UsageError(`--sparsity must be a number between 0 and 1, got "${value}"`);
   return number;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** Parses repeated `key=value` flags; values that parse as JSON are used as such. */
-export function parseKeyValues(pairs: string[], flag: string): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`${flag} expects key=value, got "${pair}"`);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    result[pair.slice(0, at)] = value;
-  }
-  return result;
 }
 
 function humanReport(result: PruneRunResult): string {
