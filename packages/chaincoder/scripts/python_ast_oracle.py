@@ -56,7 +56,7 @@ def tree_json(node):
         out = {"_type": type(node).__name__}
         for field in node._fields:
             value = getattr(node, field, None)
-            # MatchSingleton.value holds the constant itself, so it is tagged like Constant.value.
+            # MatchSingleton.value is the constant itself, so it is tagged like Constant.value.
             if isinstance(node, CONSTANT_VALUE_CLASSES) and field == "value":
                 out[field] = constant_json(value)
             else:

@@ -152,7 +152,7 @@ describe('checkpoints', () => {
 
   it('reports per-segment validation metrics', async () => {
     const model = new ChainCoderModel(getCpuDevice(), config, 4);
-    // One batch holds every validation problem, so both losses average the same tokens.
+    // One batch contains every validation problem, so both losses average the same tokens.
     const trainer = trainerFor(model, 0, validation.length);
     const metrics = await trainer.validationMetrics(validation);
     const loss = await trainer.validationLoss(validation);

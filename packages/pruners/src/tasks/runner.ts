@@ -28,7 +28,7 @@ export interface TaskItemResult {
 export interface TaskResult {
   task: string;
   scoring: TaskScoring;
-  /** Always "greedy" for generation; recorded because the paper's runs sampled. */
+  /** Always "greedy" for generation; recorded because the Llama-2-chat runs of Bandari et al. (EMNLP 2024) sampled. */
   decoding: 'greedy' | 'none';
   summary: AccuracySummary;
   items: TaskItemResult[];

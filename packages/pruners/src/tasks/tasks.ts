@@ -11,7 +11,7 @@
  * | commonsense_qa, race| 3     | 20             | first line, letter, case-insensitive                 |
  * | winogrande          | 3     | 20             | first line, 1 or 2                                   |
  *
- * SVAMP and MAWPS use the GSM8K demonstrations, as the paper's evaluation
+ * SVAMP and MAWPS use the GSM8K demonstrations, as the evaluation code of Bandari et al. (EMNLP 2024)
  * does (their own template existed but was unused there).
  */
 import { InputError } from '@sculpt/core';

@@ -80,7 +80,7 @@ export async function choleskyBlockedF64(a: ArrayLike<number>, n: number, sessio
     for (let r = 0; r < rows; r++) work.set(updated.subarray(r * rows, r * rows + rows), (j1 + r) * n + j1);
   }
 
-  // Zero the strict upper triangle, which still holds parts of A.
+  // Zero the strict upper triangle, which still contains parts of A.
   for (let i = 0; i < n; i++) work.fill(0, i * n + i + 1, (i + 1) * n);
   return work;
 }

@@ -65,7 +65,9 @@ export function hfBindings(config: ModelConfig, biases: HfBiases, prefix: string
     }
   }
 
-  const finalNorm = family === 'llama' ? `${prefix}norm` : family === 'opt' ? `${prefix}final_layer_norm` : `${prefix}ln_f`;
+  let finalNorm = `${prefix}ln_f`;
+  if (family === 'llama') finalNorm = `${prefix}norm`;
+  else if (family === 'opt') finalNorm = `${prefix}final_layer_norm`;
   add(`${finalNorm}.weight`, [dim], { kind: 'finalNormWeight' });
   if (biases.norms) add(`${finalNorm}.bias`, [dim], { kind: 'finalNormBias' });
   add('lm_head.weight', [vocabSize, dim], { kind: 'head' }, false, config.tiedEmbeddings);
