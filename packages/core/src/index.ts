@@ -12,3 +12,4 @@ export * from './registry/describe.js';
 export * from './config/index.js';
 export * from './pipeline/index.js';
 export * from './results/index.js';
+export * from './bench/records.js';
