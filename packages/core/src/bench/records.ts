@@ -1,8 +1,8 @@
 /**
  * Benchmark records shared by every package's `nx bench` suite. Each suite
  * writes `bench-results/<package>.json` at the repository root as an array of
- * records; a suite that runs only some of its cases replaces those records
- * and keeps the rest, so partial runs never erase earlier figures.
+ * records. A suite that runs only some of its cases replaces those records
+ * and keeps the rest, so a partial run does not erase earlier figures.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -23,7 +23,7 @@ export interface BenchRecord {
   [detail: string]: unknown;
 }
 
-/** Finds the workspace root (the folder holding nx.json) at or above `start`. */
+/** Finds the workspace root (the folder containing nx.json) at or above `start`. */
 export function findWorkspaceRoot(start: string): string {
   let folder = resolve(start);
   for (;;) {
@@ -56,7 +56,7 @@ export async function mergeBenchRecords(name: string, records: readonly BenchRec
     } catch (error) {
       throw new InputError(`${file} is not valid JSON (${(error as Error).message}); fix or delete it and rerun the benchmark.`, file);
     }
-    if (!Array.isArray(existing)) throw new InputError(`${file} must hold a JSON array of benchmark records; delete it and rerun.`, file);
+    if (!Array.isArray(existing)) throw new InputError(`${file} must contain a JSON array of benchmark records; delete it and rerun.`, file);
   }
   const replaced = new Set(records.map(recordKey));
   const merged = [...existing.filter((record) => !replaced.has(recordKey(record))), ...records];
