@@ -19,20 +19,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { Random, Registry, ResultsStore, setLogLevel, writeFileAtomic, type Decoder, type DecodingModel } from '../src/index.js';
+import { formatBenchTable, mergeBenchRecords, Random, Registry, ResultsStore, setLogLevel, type BenchRecord, type Decoder, type DecodingModel } from '../src/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const metricsPerUnit = Number(process.env.SCULPT_BENCH_METRICS ?? 200);
 const newTokens = Number(process.env.SCULPT_BENCH_TOKENS ?? 64);
-
-interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
 
 function meanMs(bench: Bench, name: string): number {
   const result = bench.getTask(name)!.result;
@@ -132,10 +123,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sculpt-core-bench-'));
   try {
     const results = [await benchStore(dir), await benchDecoding()];
-    for (const record of results) {
-      process.stderr.write(`${record.case}: ${record.value.toFixed(1)} ${record.unit} (baseline ${record.baseline?.toFixed(1)}, ratio ${record.ratio?.toFixed(3)})\n`);
-    }
-    await writeFileAtomic(join(repoRoot, 'bench-results/core.json'), `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(formatBenchTable(results));
+    const file = await mergeBenchRecords('core', results, repoRoot);
+    process.stderr.write(`wrote ${file}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { InputError, getLogger, setLogLevel, writeFileAtomic } from '@sculpt/core';
+import { InputError, formatBenchTable, getLogger, mergeBenchRecords, setLogLevel, type BenchRecord } from '@sculpt/core';
 import { Llama2cTokenizer, type CalibrationDataset, type CalibrationFormat, type Split } from '../src/index.js';
 import { plugins } from '../src/plugins.js';
 
@@ -42,15 +42,6 @@ const CASES: { name: string; split: Split; format: CalibrationFormat; options?: 
   { name: 'race', split: 'validation', format: 'icl' },
   { name: 'winogrande', split: 'train', format: 'icl', options: { size: 'xl' } },
 ];
-
-interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
 
 async function createDataset(name: string, options: Record<string, unknown>): Promise<CalibrationDataset> {
   const plugin = await plugins.find((entry) => entry.name === name)!.load();
@@ -117,8 +108,8 @@ async function main(): Promise<void> {
     );
   }
 
-  const out = join(repoRoot, 'bench-results', 'datasets.json');
-  await writeFileAtomic(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(formatBenchTable(results));
+  const out = await mergeBenchRecords('datasets', results, repoRoot);
   process.stderr.write(`wrote ${out}\n`);
 }
 

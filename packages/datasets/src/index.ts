@@ -23,4 +23,4 @@ export { readModelContext } from './model-context.js';
 export type { ModelContext } from './model-context.js';
 export { effectiveFormat, isCalibrationDataset, replayMixture } from './sampling/mixture.js';
 export { DATASET_PLUGIN_VERSION } from './plugins/builtin.js';
-export { CALIBRATION_DATASET_NAMES } from './datasets/names.js';
+export { CALIBRATION_DATASET_NAMES, CODE_DATASET_NAMES, unknownDatasetError } from './datasets/names.js';

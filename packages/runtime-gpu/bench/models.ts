@@ -21,20 +21,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Random, writeFileAtomic } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, Random, writeFileAtomic, type BenchRecord } from '@sculpt/core';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import { BlockRunner, CausalLM, exportOnnx, type BlockWeights, type ModelConfig, type ModelSource } from '../src/index.js';
 import { decodeModel, encodeModel } from '../src/onnx/schema.js';
 
-export interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
+export type { BenchRecord };
 
 const layers = Number(process.env.SCULPT_BENCH_MODEL_LAYERS ?? 12);
 const seqLen = Number(process.env.SCULPT_BENCH_MODEL_SEQLEN ?? 512);
@@ -205,16 +198,15 @@ export async function runModelBenchmarks(): Promise<BenchRecord[]> {
   return records;
 }
 
-/** Writes records to `<repo root>/bench-results/models.json`. */
+/** Merges records into `<repo root>/bench-results/models.json`, replacing entries of the same case and device. */
 export async function saveModelRecords(records: BenchRecord[]): Promise<string> {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const file = path.join(repoRoot, 'bench-results', 'models.json');
-  await writeFileAtomic(file, `${JSON.stringify(records, null, 2)}\n`);
+  const file = await mergeBenchRecords('models', records, repoRoot);
   return file;
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const records = await runModelBenchmarks();
   const file = await saveModelRecords(records);
-  process.stdout.write(`${JSON.stringify(records, null, 2)}\nwritten to ${file}\n`);
+  process.stdout.write(`${formatBenchTable(records)}written to ${file}\n`);
 }

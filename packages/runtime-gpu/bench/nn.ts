@@ -14,10 +14,9 @@
  * selects case groups. The cross-entropy case on webgpu uses 1,024 positions, because
  * 2,048 × 32,000 f32 logits exceed the 128 MiB storage binding of lavapipe.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Random, writeFileAtomic } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, Random, type BenchRecord } from '@sculpt/core';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import {
@@ -33,14 +32,7 @@ import {
 } from '../src/index.js';
 import { GraphBuilder } from '../src/onnx/index.js';
 
-export interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
+export type { BenchRecord };
 
 const scale = Math.max(1, Number(process.env.SCULPT_BENCH_SCALE ?? 1));
 const ITERATIONS = 3;
@@ -353,29 +345,12 @@ export async function runNnBenchmarks(): Promise<BenchRecord[]> {
 
 /** Merges records into bench-results/runtime-gpu.json, replacing entries of the same case and device. */
 export async function saveNnRecords(records: BenchRecord[]): Promise<string> {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const file = path.join(root, 'bench-results', 'runtime-gpu.json');
-  let existing: BenchRecord[] = [];
-  try {
-    existing = JSON.parse(readFileSync(file, 'utf8')) as BenchRecord[];
-  } catch {
-    existing = [];
-  }
-  const replaced = new Set(records.map((record) => `${record.case}|${record.device}|${record.unit}`));
-  const merged = [...existing.filter((record) => !replaced.has(`${record.case}|${record.device}|${record.unit}`)), ...records];
-  await writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
-  return file;
-}
-
-function printTable(records: BenchRecord[]): void {
-  const format = (value: number | null) => (value === null ? '-' : value.toFixed(value < 10 ? 3 : 1));
-  const lines = records.map((r) => `${r.case.padEnd(72)} ${r.device.padEnd(16)} ${format(r.value).padStart(10)} ${r.unit.padEnd(8)} ${format(r.baseline).padStart(10)} ${format(r.ratio).padStart(7)}`);
-  process.stdout.write(`${'case'.padEnd(72)} ${'device'.padEnd(16)} ${'value'.padStart(10)} ${'unit'.padEnd(8)} ${'baseline'.padStart(10)} ${'ratio'.padStart(7)}\n${lines.join('\n')}\n`);
+  return mergeBenchRecords('runtime-gpu', records, path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..'));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const records = await runNnBenchmarks();
-  printTable(records);
+  process.stdout.write(formatBenchTable(records));
   const file = await saveNnRecords(records);
   process.stdout.write(`wrote ${file}\n`);
   await disposeDevices();

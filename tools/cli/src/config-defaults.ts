@@ -3,7 +3,8 @@
  * key applies to whichever command runs, if that command (or the root) has an
  * option of that name. A nested object under the command's path (`"prune"`,
  * `"plugins list"`) applies to that command only and overrides the top level.
- * Flags on the command line always win over the file.
+ * Flags on the command line always win over the file. The file may also
+ * supply required options, so their check runs after it is applied.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -105,4 +106,38 @@ export function applyConfigDefaults(root: Command, actionCommand: Command, confi
     if (section) applyTo(actionCommand, section, file, warnings);
   }
   return warnings;
+}
+
+/** Required options whose check moved from commander's parser to `checkRequiredOptions`. */
+const deferredRequired = new WeakSet<Option>();
+
+/**
+ * Makes the required options of `command` and its subcommands optional for
+ * commander, because commander checks them before any hook can apply the
+ * config file. `checkRequiredOptions` runs the same check afterwards.
+ */
+export function deferRequiredOptions(command: Command): void {
+  for (const option of command.options as readonly Option[]) {
+    if (!option.mandatory) continue;
+    option.makeOptionMandatory(false);
+    deferredRequired.add(option);
+  }
+  for (const sub of command.commands as Command[]) deferRequiredOptions(sub);
+}
+
+/**
+ * Throws a usage error for the first required option of the running command
+ * (or of its ancestors) that neither the command line nor the config file set.
+ */
+export function checkRequiredOptions(actionCommand: Command, configFile: string | undefined): void {
+  for (let command: Command | null = actionCommand; command; command = command.parent as Command | null) {
+    for (const option of command.options as readonly Option[]) {
+      if (!deferredRequired.has(option) || command.getOptionValue(option.attributeName()) !== undefined) continue;
+      const where =
+        configFile === undefined
+          ? `pass ${option.long ?? option.flags} or set "${option.attributeName()}" in a --config file`
+          : `pass ${option.long ?? option.flags} or set "${option.attributeName()}" in ${resolve(configFile)}`;
+      throw new UsageError(`required option '${option.flags}' not specified; ${where}`);
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { getLogger, setLogLevel } from '@sculpt/core';
 import { commandModules } from './commands/index.js';
-import { applyConfigDefaults, readConfigFile } from './config-defaults.js';
+import { applyConfigDefaults, checkRequiredOptions, deferRequiredOptions, readConfigFile } from './config-defaults.js';
 import { getSession } from './context.js';
 import { addGlobalOptions, readGlobalOptions } from './global-options.js';
 
@@ -42,6 +42,7 @@ export function createProgram(): Command {
     for (const sub of command.commands as Command[]) configure(sub);
   };
   configure(root);
+  deferRequiredOptions(root);
   return root;
 }
 
@@ -54,6 +55,7 @@ async function prepareCommand(root: Command, actionCommand: Command): Promise<vo
     session.config = await readConfigFile(configFile);
     warnings = applyConfigDefaults(root, actionCommand, session.config, configFile);
   }
+  checkRequiredOptions(actionCommand, configFile);
 
   const globals = readGlobalOptions(actionCommand);
   setLogLevel(globals.logLevel);

@@ -24,8 +24,11 @@ export async function loadTokenizer(path: string): Promise<Tokenizer> {
 
 /**
  * Finds the tokenizer that belongs to a model. A llama2.c checkpoint (`*.bin`)
- * uses the `tok*.bin` or `tokenizer.bin` beside it. A Hugging Face model
- * folder (or a file inside one) uses its `tokenizer.json`.
+ * uses the `tok*.bin` or `tokenizer.bin` beside it, then a `tokenizer.json`.
+ * An ONNX file (`*.onnx`) uses the `tokenizer.json` beside it, then a llama2.c
+ * tokenizer (`sculpt convert` copies one there when converting from llama2.c).
+ * A Hugging Face model folder (or another file inside one) uses its
+ * `tokenizer.json`.
  */
 export async function tokenizerPathForModel(modelPath: string): Promise<string> {
   const absolute = resolve(modelPath);
@@ -34,14 +37,24 @@ export async function tokenizerPathForModel(modelPath: string): Promise<string> 
 
   const folder = dirname(absolute);
   const names = await readdir(folder);
-  if (extname(absolute).toLowerCase() === '.bin') {
+  const extension = extname(absolute).toLowerCase();
+  const llama2c = (): string | undefined => {
     const candidates = names.filter((name) => name !== basename(absolute) && (name === 'tokenizer.bin' || /^tok.*\.bin$/.test(name))).sort();
-    if (candidates.length === 1) return join(folder, candidates[0]);
     if (candidates.length > 1) {
       throw new InputError(`several llama2.c tokenizers beside the model (${candidates.join(', ')}); pass one with --tokenizer`, absolute);
     }
+    return candidates.length === 1 ? join(folder, candidates[0]) : undefined;
+  };
+
+  if (extension === '.bin') {
+    const found = llama2c();
+    if (found !== undefined) return found;
   }
   if (names.includes('tokenizer.json')) return join(folder, 'tokenizer.json');
+  if (extension === '.onnx') {
+    const found = llama2c();
+    if (found !== undefined) return found;
+  }
   throw new InputError(`no tokenizer found beside the model (looked for tok*.bin, tokenizer.bin, tokenizer.json in ${folder}); pass --tokenizer`, absolute);
 }
 

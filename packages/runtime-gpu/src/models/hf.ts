@@ -8,10 +8,10 @@ import { cp, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError, UsageError, writeFileAtomic } from '@sculpt/core';
 import type { ModelConfig } from './config.js';
+import { blockWeightsInHalfLayout } from './half-layout-weights.js';
 import { parseHfConfig, toHfConfig, type HfBiases, type ParsedHfConfig } from './hf-config.js';
 import { detectPrefix, hfBindings, readBound, transpose, type TensorBinding } from './hf-names.js';
 import { CausalLM, warnNonFinite, type ModelSource, type SaveOptions } from './model.js';
-import { interleavedToHalf } from './rope-layout.js';
 import { SafetensorsFile, encodeFloat, writeSafetensors, type FloatDtype, type SafetensorsTensorData } from './safetensors.js';
 import { checkOverwrite, writeFolderAtomic } from './save-guard.js';
 import type { BlockWeights, TopWeights } from './weights.js';
@@ -253,23 +253,7 @@ export async function convertToHf(model: CausalLM, outPath: string, options: Sav
   const biases = biasesOf(model, blocks);
   if (config.family === 'llama' && biases.mlp) throw new UsageError('cannot write a Hugging Face Llama config for MLP biases');
 
-  const permute = model.config.family === 'llama' && model.config.ropeLayout === 'interleaved';
-  const permuted = blocks.map((block) => {
-    if (!permute) return block;
-    const linears = new Map(block.linears);
-    for (const [name, heads] of [
-      ['self_attn.q_proj', config.nHeads],
-      ['self_attn.k_proj', config.nKvHeads],
-    ] as const) {
-      const layer = linears.get(name)!;
-      linears.set(name, {
-        ...layer,
-        weight: interleavedToHalf(layer.weight, heads, config.headDim, layer.inFeatures),
-        bias: layer.bias === undefined ? undefined : interleavedToHalf(layer.bias, heads, config.headDim, 1),
-      });
-    }
-    return { ...block, linears };
-  });
+  const permuted = blocks.map((block) => blockWeightsInHalfLayout(model.config, block));
 
   const tied = model.top.head === model.top.embedding;
   const hfConfig = toHfConfig({ ...config, tiedEmbeddings: tied });

@@ -17,10 +17,10 @@ import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '@sculpt/core';
 import { encodeModel, OnnxDataType, ONNX_IR_VERSION, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/schema.js';
 import { BLOCK_LAYOUTS, type ModelConfig } from './config.js';
+import { blockWeightsInHalfLayout } from './half-layout-weights.js';
 import { hfBindings } from './hf-names.js';
 import type { CausalLM, SaveOptions } from './model.js';
 import { ropeInverseFrequencies } from './ops.js';
-import { interleavedToHalf } from './rope-layout.js';
 import { checkOverwrite } from './save-guard.js';
 import type { BlockWeights, LinearWeights } from './weights.js';
 
@@ -163,7 +163,7 @@ export async function buildOnnxModel(model: CausalLM): Promise<OnnxModel> {
   }
 
   for (let i = 0; i < config.nLayers; i++) {
-    const block = exportBlockWeights(config, await model.blockWeights(i));
+    const block = blockWeightsInHalfLayout(config, await model.blockWeights(i));
     model.release(i);
     hidden = writeBlock(g, config, i, block, hidden, mask, cos, sin, paramName);
   }
@@ -178,7 +178,7 @@ export async function buildOnnxModel(model: CausalLM): Promise<OnnxModel> {
     ir_version: ONNX_IR_VERSION,
     producer_name: 'sculpt-runtime-gpu',
     opset_import: [{ domain: '', version: 17 }],
-    // The graph always uses the half-split RoPE layout (see exportBlockWeights), so the stored config records that layout.
+    // The graph always uses the half-split RoPE layout (see blockWeightsInHalfLayout), so the stored config records that layout.
     metadata_props: [{ key: 'sculpt.config', value: JSON.stringify({ ...config, ropeLayout: 'half' }) }],
     graph: {
       name: `${config.architecture} decoder`,
@@ -193,24 +193,6 @@ export async function buildOnnxModel(model: CausalLM): Promise<OnnxModel> {
       ],
     },
   };
-}
-
-/** Block weights as the graph uses them: q/k rows in the half-split RoPE layout. */
-function exportBlockWeights(config: ModelConfig, block: BlockWeights): BlockWeights {
-  if (config.family !== 'llama' || config.ropeLayout === 'half') return block;
-  const linears = new Map(block.linears);
-  for (const [name, heads] of [
-    ['self_attn.q_proj', config.nHeads],
-    ['self_attn.k_proj', config.nKvHeads],
-  ] as const) {
-    const layer = linears.get(name)!;
-    linears.set(name, {
-      ...layer,
-      weight: interleavedToHalf(layer.weight, heads, config.headDim, layer.inFeatures),
-      bias: layer.bias === undefined ? undefined : interleavedToHalf(layer.bias, heads, config.headDim, 1),
-    });
-  }
-  return { ...block, linears };
 }
 
 function ropeTables(config: ModelConfig): { cos: Float32Array; sin: Float32Array } {

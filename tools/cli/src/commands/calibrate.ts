@@ -7,6 +7,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError, getLogger } from '@sculpt/core';
 import type {
   CalibrationDataset,
+  CalibrationFile,
   CalibrationFormat,
   CalibrationRequest,
   CalibrationSet,
@@ -14,7 +15,8 @@ import type {
   RunMode,
   Split,
 } from '@sculpt/datasets';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 import { collect, parseKeyValues, positiveInteger } from '../option-parsers.js';
@@ -53,6 +55,40 @@ function settingsFromConfig(config: Record<string, unknown>): Partial<Calibratio
   settings.dataSeqlen = number('data_seqlen');
   settings.numInContext = number('num_incontext');
   return settings;
+}
+
+/** Source of the tokenizer: a tokenizer file, or a model whose tokenizer lies beside it. */
+interface TokenizerSource {
+  tokenizer?: string;
+  model?: string;
+}
+
+/**
+ * Finds the tokenizer source of a replayed file when no --tokenizer or --model
+ * is given: the model or tokenizer path in its config (files written since
+ * these keys exist), then the recorded tokenizer file name beside the
+ * replayed file. The caller still checks the tokenizer's SHA-256.
+ */
+function recordedTokenizerSource(replayPath: string, replay: CalibrationFile): TokenizerSource {
+  const config = replay.config ?? {};
+  if (typeof config.model === 'string' && existsSync(config.model)) return { model: config.model };
+  if (typeof config.tokenizer_file === 'string' && existsSync(config.tokenizer_file)) return { tokenizer: config.tokenizer_file };
+  const recordedName = replay.tokenizer?.path;
+  if (recordedName !== undefined) {
+    const beside = join(dirname(resolve(replayPath)), basename(recordedName));
+    if (existsSync(beside)) return { tokenizer: beside };
+  }
+
+  const recorded = [config.model, config.tokenizer_file, recordedName].filter((value): value is string => typeof value === 'string');
+  const detail = recorded.length > 0 ? `it records ${recorded.join(', ')}, which were not found` : 'it records no tokenizer or model';
+  throw new UsageError(`cannot find the tokenizer of ${replayPath} (${detail}); pass --tokenizer PATH or --model PATH`);
+}
+
+/** Warns when an explicit flag differs from what the replayed file records. */
+function warnIfDifferent(flag: string, value: string | number, recorded: unknown, replayPath: string): void {
+  if (recorded === undefined || recorded === null) return;
+  const same = typeof value === 'string' && typeof recorded === 'string' ? resolve(value) === resolve(recorded) : value === recorded;
+  if (!same) log.warn(`${flag} ${value} overrides ${JSON.stringify(recorded)} recorded in ${replayPath}`);
 }
 
 export function register(program: Command): void {
@@ -94,6 +130,7 @@ export function register(program: Command): void {
         readModelContext,
         replayMixture,
         tokenizerPathForModel,
+        unknownDatasetError,
         writeCalibrationFile,
       } = await import('@sculpt/datasets');
       const replay = options.replay === undefined ? undefined : await readCalibrationFile(options.replay);
@@ -115,17 +152,32 @@ export function register(program: Command): void {
       });
       if (names.length === 0) throw new UsageError('--dataset is empty; pass a dataset name such as c4 or gsm8k');
       if (options.data.length > 0 && names.length > 1) throw new UsageError('--data applies to one dataset; pass one name to --dataset or use --data-dir');
-      if ((options.tokenizer === undefined) === (options.model === undefined)) {
+      if (options.tokenizer !== undefined && options.model !== undefined) {
         throw new UsageError('pass exactly one of --tokenizer PATH or --model PATH');
       }
 
-      if (options.model !== undefined) {
-        const model = await readModelContext(options.model);
-        if (options.seqlen > model.contextLength) {
-          throw new UsageError(`--seqlen ${options.seqlen} is larger than the model's context length ${model.contextLength} (${model.source}); use --seqlen ${model.contextLength} or less`);
+      // A replay takes the tokenizer, model and seqlen it records; explicit flags still win.
+      const seqlenGiven = command.getOptionValueSource('seqlen') !== 'default';
+      let source: TokenizerSource = { tokenizer: options.tokenizer, model: options.model };
+      let seqlen = options.seqlen;
+      if (replay !== undefined) {
+        const recorded = replay.config ?? {};
+        if (options.model !== undefined) warnIfDifferent('--model', options.model, recorded.model, options.replay!);
+        if (options.tokenizer !== undefined) warnIfDifferent('--tokenizer', options.tokenizer, recorded.tokenizer_file, options.replay!);
+        if (options.tokenizer === undefined && options.model === undefined) source = recordedTokenizerSource(options.replay!, replay);
+        if (seqlenGiven) warnIfDifferent('--seqlen', options.seqlen, replay.seqlen, options.replay!);
+        else seqlen = replay.seqlen;
+      } else if (source.tokenizer === undefined && source.model === undefined) {
+        throw new UsageError('pass exactly one of --tokenizer PATH or --model PATH');
+      }
+
+      if (source.model !== undefined) {
+        const model = await readModelContext(source.model);
+        if (seqlen > model.contextLength) {
+          throw new UsageError(`--seqlen ${seqlen} is larger than the model's context length ${model.contextLength} (${model.source}); use --seqlen ${model.contextLength} or less`);
         }
       }
-      const tokenizerPath = options.tokenizer ?? (await tokenizerPathForModel(options.model!));
+      const tokenizerPath = source.tokenizer ?? (await tokenizerPathForModel(source.model!));
       const tokenizer = await loadTokenizer(tokenizerPath);
       const recordedSha = replay?.tokenizer?.sha256;
       if (recordedSha !== undefined && recordedSha !== tokenizer.identity.sha256) {
@@ -151,6 +203,7 @@ export function register(program: Command): void {
         const notCalibration = new UsageError(
           `dataset "${name}" does not produce calibration text; calibration datasets: ${CALIBRATION_DATASET_NAMES.join(', ')} (or a --plugin dataset that implements calibration)`,
         );
+        if (!(await context.registry.has('dataset', name))) throw unknownDatasetError(name, 'calibration', await context.registry.names('dataset'));
         let instance: unknown;
         try {
           instance = await context.registry.create('dataset', name, pluginOptions, { signal: context.signal });
@@ -167,7 +220,7 @@ export function register(program: Command): void {
         tokenizer,
         format: options.format as CalibrationFormat,
         nsamples: options.nsamples,
-        seqlen: options.seqlen,
+        seqlen,
         seed: options.seed,
         split: options.split as Split | undefined,
         padding: options.padding as PaddingSide,
@@ -185,10 +238,10 @@ export function register(program: Command): void {
       if (replay !== undefined) {
         // The recorded settings win, so the rebuilt samples match the recorded ones.
         const recorded = replay.config ?? {};
-        const replayRequest = { ...request, ...settingsFromConfig(recorded), seqlen: replay.seqlen };
+        const replayRequest = { ...request, ...settingsFromConfig(recorded) };
         log.info(`replaying ${replay.provenance!.length} samples of ${options.replay}`);
         set = await replayMixture(datasets, replay.provenance!, replayRequest);
-        config = recorded;
+        config = { ...recorded, seqlen, model: source.model === undefined ? null : resolve(source.model), tokenizer_file: tokenizer.identity.path };
       } else {
         log.info(`sampling ${request.nsamples} x ${request.seqlen} tokens from ${names.join(', ')} (${request.format}, seed ${request.seed})`);
         const total = Math.floor(request.nsamples / names.length) * names.length;
@@ -204,7 +257,7 @@ export function register(program: Command): void {
           datasets: mixture.parts,
           format: request.format,
           nsamples: options.nsamples,
-          seqlen: options.seqlen,
+          seqlen,
           seed: options.seed,
           split: options.split ?? null,
           padding: set.padding,
@@ -215,6 +268,9 @@ export function register(program: Command): void {
           num_incontext: options.numIncontext ?? null,
           cot_steps: options.cotSteps ?? null,
           sampler_version: DATASET_PLUGIN_VERSION,
+          // Absolute paths, so that --replay can find the tokenizer again on this machine.
+          model: source.model === undefined ? null : resolve(source.model),
+          tokenizer_file: tokenizer.identity.path,
         };
       }
       const format = set.format;

@@ -4,16 +4,17 @@
  * every output format the model's architecture fits (llama2.c takes only
  * plain Llama blocks).
  */
-import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
-import { getLogger } from '@sculpt/core';
+import { getLogger, InputError } from '@sculpt/core';
 import { getContext } from '../context.js';
 import { output } from '../output.js';
 
 const log = getLogger('cli:convert');
 
-/** Tokenizer and generation files of a Hugging Face or transformers.js folder, copied into a converted HF folder. */
+/** Tokenizer and generation files of a Hugging Face or transformers.js folder, copied along with a converted model. */
 async function tokenizerFiles(modelPath: string, format: string): Promise<string[]> {
   if (format === 'llama2c') return [];
   const folder = format === 'hf' ? modelPath : dirname(modelPath);
@@ -24,6 +25,35 @@ async function tokenizerFiles(modelPath: string, format: string): Promise<string
     if (files.length > 0) return files.map((name) => join(candidate, name));
   }
   return [];
+}
+
+/**
+ * Finds the llama2.c tokenizer (tok*.bin or tokenizer.bin) of a llama2.c
+ * checkpoint, or undefined with a warning when there is none. A llama2.c
+ * tokenizer scores its merges, which a tokenizer.json BPE model cannot
+ * express exactly, so converted models carry the .bin file itself.
+ */
+async function llama2cTokenizer(modelPath: string): Promise<string | undefined> {
+  const { tokenizerPathForModel } = await import('@sculpt/datasets');
+  try {
+    return await tokenizerPathForModel(modelPath);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    log.warn(`no tokenizer copied: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** Copies a file beside an output file unless a file of that name is already there (and --force is off). */
+async function copyFileBeside(file: string, outFile: string, force: boolean): Promise<string | undefined> {
+  const target = join(dirname(resolve(outFile)), basename(file));
+  if (resolve(file) === target) return target;
+  if (existsSync(target) && !force) {
+    log.warn(`${target} already exists, so ${file} was not copied beside the output; pass --force to replace it`);
+    return undefined;
+  }
+  await copyFile(file, target);
+  return target;
 }
 
 export function register(program: Command): void {
@@ -42,13 +72,17 @@ export function register(program: Command): void {
       const model = await loadModel(options.model);
       try {
         const task = context.progress.start({ label: `convert to ${options.to}`, total: 1, unit: 'models' });
+        // Tokenizer files travel with the model, so `generate` and `calibrate --model` find them beside the output.
+        const tokenizerSources =
+          model.source.format === 'llama2c'
+            ? [await llama2cTokenizer(options.model)].filter((file): file is string => file !== undefined)
+            : await tokenizerFiles(options.model, model.source.format);
+        const copied: string[] = [];
         switch (options.to) {
-          case 'hf': {
-            const copyFiles = await tokenizerFiles(options.model, model.source.format);
-            if (model.source.format === 'llama2c') log.info('llama2.c tokenizers (tok*.bin) have no tokenizer.json equivalent; pass the tok*.bin with --tokenizer when using the converted model');
-            await convertToHf(model, options.out, { force: options.force, copyFiles });
+          case 'hf':
+            await convertToHf(model, options.out, { force: options.force, copyFiles: tokenizerSources });
+            copied.push(...tokenizerSources.map((file) => join(resolve(options.out), basename(file))));
             break;
-          }
           case 'onnx':
             await exportOnnx(model, options.out, { force: options.force, externalData: options.externalData });
             break;
@@ -56,6 +90,13 @@ export function register(program: Command): void {
             await saveLlama2c(model, options.out, { force: options.force });
             break;
         }
+        if (options.to !== 'hf') {
+          for (const file of tokenizerSources) {
+            const target = await copyFileBeside(file, options.out, options.force);
+            if (target !== undefined) copied.push(target);
+          }
+        }
+        task.increment();
         task.finish();
         output(
           {
@@ -64,6 +105,7 @@ export function register(program: Command): void {
             to: options.to,
             out: options.out,
             architecture: model.config.architecture,
+            tokenizer: copied,
             seconds: (performance.now() - started) / 1000,
           },
           { json: context.globals.json },
