@@ -6,7 +6,7 @@
  * One calibration sequence counts as one sample, as in `collectors.ts`, so
  * the results are s_j = Σ x²_j / N and H = (2/N)·XᵀX over N sequences.
  */
-import { HessianAccumulator as DeviceHessian, WandaScalerAccumulator as DeviceScaler, type Device } from '@sculpt/runtime-gpu';
+import { HessianAccumulator as DeviceHessian, WandaScalerAccumulator as DeviceScaler, mul, type Device, type Tensor } from '@sculpt/runtime-gpu';
 import type { LayerInput } from './collectors.js';
 import { InputError } from '@sculpt/core';
 
@@ -54,6 +54,37 @@ export class DeviceStatistics {
       x.dispose();
     }
     await this.device.sync();
+  }
+
+  /**
+   * Queues both updates for one sequence's input that already lives on the
+   * device (a linear input inside a device forward pass). Masked positions
+   * are multiplied by zero rather than removed: a zero row adds nothing to
+   * XᵀX or to the column sums, and the sequence still counts as one sample.
+   * Nothing is awaited, so this may run inside a forward pass's hook.
+   */
+  addTensor(x: Tensor, tokenMask: Uint8Array | undefined): void {
+    const [tokens, features] = x.shape;
+    if (features !== this.features) throw new InputError(`device statistics: input has ${features} features but the layer has ${this.features}`);
+    if (tokenMask !== undefined && tokenMask.length !== tokens) throw new InputError(`device statistics: token mask has ${tokenMask.length} entries for ${tokens} rows`);
+
+    const counted = countedRows(tokens, tokenMask).length;
+    this.sequences += 1;
+    this.tokensCounted += counted;
+
+    let input = x;
+    let rowWeights: Tensor | undefined;
+    if (counted < tokens) {
+      rowWeights = this.device.tensor(Float32Array.from(tokenMask!, (bit) => (bit === 0 ? 0 : 1)), [tokens, 1]);
+      input = mul(x, rowWeights);
+    }
+    try {
+      this.scaler?.add(input, 1);
+      this.hessian?.add(input, 1);
+    } finally {
+      if (input !== x) input.dispose();
+      rowWeights?.dispose();
+    }
   }
 
   /** Reads the statistics back as float64 arrays and releases the device memory. */

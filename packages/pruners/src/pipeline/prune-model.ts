@@ -25,6 +25,7 @@ import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
 import type { NMPattern } from '../algorithms/selectors.js';
 import type { LayerPruneResult, Pruner, PrunerContext, SparsitySchedule, StatisticKind } from '../types.js';
 import type { BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
+import { runCollectingOnDevice, runWithErrorsOnDevice, type LayerGroups } from './device-passes.js';
 import { LayerCollector, type CollectorBackend } from './statistics.js';
 
 const defaultLog = getLogger('pruners:pipeline');
@@ -46,12 +47,19 @@ export interface PruneModelOptions {
   gemm?: GemmBackend;
   /**
    * Runtime device for the statistics (float32 accumulators) and SparseGPT's
-   * inverse-Hessian factor. Without one they run in float64 on the host.
+   * inverse-Hessian factor. Without one they run in float64 on the host. When
+   * the model's blocks run on this same device (`model.device`), the block
+   * forward passes run there too and the linear inputs never leave it.
    */
   device?: Device;
   logger?: Logger;
   signal?: AbortSignal;
   onBlockDone?: (block: number, blockCount: number) => void;
+}
+
+/** Statistics backend of a pass, plus whether the block passes run on the device. */
+interface PassBackend extends CollectorBackend {
+  forwardOnDevice: boolean;
 }
 
 export interface LayerReport {
@@ -86,9 +94,6 @@ export interface PruneReport {
   seconds: number;
 }
 
-/** Layers whose inputs are the same array in the hook form one true-sequential group. */
-type LayerGroups = string[][];
-
 export async function pruneModel(model: PrunableModel, options: PruneModelOptions): Promise<PruneReport> {
   const log = options.logger ?? defaultLog;
   const started = performance.now();
@@ -114,16 +119,17 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
     const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
     const denseWeights = new Map([...linears].map(([name, layer]) => [name, Float32Array.from(layer.getWeight())]));
 
-    // Statistics pass on the dense block; its outputs are the next inputs when errors are not propagated.
+    // Statistics pass on the dense block. Its outputs are kept only when they become the next inputs
+    // (errors not propagated), so one copy of the calibration activations is alive otherwise.
     const groups = trueSequential ? undefined : [[...linears.keys()]];
-    const backend: CollectorBackend = { gemm: options.gemm, device: options.device };
-    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend);
+    const backend = passBackend(model, options);
+    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend, !propagateError);
     const denseOutputs = first.outputs;
     const layerGroups = groups ?? first.groups;
 
     const timings = new Map<string, { seconds: number; result: LayerPruneResult }>();
     for (let g = 0; g < layerGroups.length; g++) {
-      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend)).collectors;
+      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend, false)).collectors;
       for (const name of layerGroups[g]) {
         const layer = linears.get(name)!;
         const layerStarted = performance.now();
@@ -139,8 +145,12 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
 
     // Re-run the pruned block: measures each layer's reconstruction error and gives the next inputs.
     const errors = new Map<string, { error: number; reference: number }>();
-    const prunedOutputs = await runWithErrors(model, index, states, linears, denseWeights, errors);
-    states = propagateError ? prunedOutputs : denseOutputs;
+    // With errors propagated, each sequence's pruned output replaces its input in `states` as soon as it exists.
+    if (backend.forwardOnDevice) await runWithErrorsOnDevice(model, backend.device!, index, states, linears, denseWeights, errors, propagateError);
+    else await runWithErrors(model, index, states, linears, denseWeights, errors, propagateError);
+    if (!propagateError) states = denseOutputs;
+    // Frees the block's device copy; pruned host weights stay for saving.
+    model.release(index);
 
     for (const [name, layer] of linears) {
       const { seconds, result } = timings.get(name)!;
@@ -181,6 +191,11 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
   };
 }
 
+function passBackend(model: PrunableModel, options: PruneModelOptions): PassBackend {
+  const forwardOnDevice = options.device !== undefined && model.device === options.device;
+  return { gemm: options.gemm, device: options.device, forwardOnDevice };
+}
+
 function validate(options: PruneModelOptions): void {
   const { sparsity, pattern, pruner } = options;
   if (!(sparsity >= 0 && sparsity <= 1)) throw new UsageError(`sparsity must be between 0 and 1, got ${sparsity}`);
@@ -219,11 +234,17 @@ async function collectStatistics(
   linears: Map<string, PrunableLinear>,
   kinds: readonly StatisticKind[],
   mode: PruneMode,
-  backend: CollectorBackend,
+  backend: PassBackend,
+  keepOutputs: boolean,
 ): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
   const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, backend)]));
   try {
-    return await runCollecting(model, index, states, linears, kinds, mode, collectors);
+    if (!backend.forwardOnDevice) return await runCollecting(model, index, states, linears, kinds, mode, collectors, keepOutputs);
+
+    const { outputs, groups } = await runCollectingOnDevice(model, index, states, kinds, mode === 'clean', collectors, keepOutputs);
+    for (const collector of collectors.values()) await collector.finish();
+    if (states.length === 0) groups.push([...linears.keys()]);
+    return { collectors, outputs, groups };
   } catch (error) {
     // Device accumulators hold GPU buffers; a failed pass must not leak them.
     for (const collector of collectors.values()) collector.dispose();
@@ -239,6 +260,7 @@ async function runCollecting(
   kinds: readonly StatisticKind[],
   mode: PruneMode,
   collectors: Map<string, LayerCollector>,
+  keepOutputs: boolean,
 ): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
   // Updates of one collector run in order; an asynchronous gemm must finish one sequence before the next decays H.
   const chains = new Map<string, Promise<void>>();
@@ -267,7 +289,7 @@ async function runCollecting(
         }
       },
     });
-    outputs.push({ ...state, hidden });
+    if (keepOutputs) outputs.push({ ...state, hidden });
   }
   await Promise.all(chains.values());
   for (const collector of collectors.values()) await collector.finish();
@@ -306,7 +328,11 @@ function checkResult(result: LayerPruneResult, layer: PrunableLinear, name: stri
   }
 }
 
-/** Re-runs a pruned block; accumulates ‖X·ΔWᵀ‖² and ‖X·Wᵀ‖² for every linear layer from its hook input. */
+/**
+ * Re-runs a pruned block and accumulates ‖X·ΔWᵀ‖² and ‖X·Wᵀ‖² for every
+ * linear layer from its hook input. With `replaceStates`, each sequence's
+ * output replaces its entry in `states`.
+ */
 async function runWithErrors(
   model: PrunableModel,
   index: number,
@@ -314,7 +340,8 @@ async function runWithErrors(
   linears: Map<string, PrunableLinear>,
   denseWeights: Map<string, Float32Array>,
   errors: Map<string, { error: number; reference: number }>,
-): Promise<BlockState[]> {
+  replaceStates: boolean,
+): Promise<void> {
   const deltas = new Map<string, Float32Array>();
   for (const [name, layer] of linears) {
     const dense = denseWeights.get(name)!;
@@ -325,8 +352,8 @@ async function runWithErrors(
     errors.set(name, { error: 0, reference: 0 });
   }
 
-  const outputs: BlockState[] = [];
-  for (const state of states) {
+  for (let s = 0; s < states.length; s++) {
+    const state = states[s];
     const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, {
       keyMask: state.keyMask,
       onLinearInput: (name, input, rows) => {
@@ -337,9 +364,8 @@ async function runWithErrors(
         entry.reference += squaredProductNorm(input, rows, layer.inFeatures, denseWeights.get(name)!, layer.outFeatures);
       },
     });
-    outputs.push({ ...state, hidden });
+    if (replaceStates) states[s] = { ...state, hidden };
   }
-  return outputs;
 }
 
 /** ‖X·Wᵀ‖²_F for X [rows, in] and W [out, in]. */
@@ -372,7 +398,7 @@ async function runPrepass(
     throwIfAborted(options.signal);
     const block = await model.block(index);
     const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
-    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, { gemm: options.gemm, device: options.device });
+    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, passBackend(model, options), true);
     schedule.observeBlock?.({
       block: index,
       layers: [...linears].map(([name, layer]) => ({

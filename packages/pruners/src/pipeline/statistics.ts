@@ -3,7 +3,7 @@
  * pass. Without a device the float64 collectors run on the host (the
  * reference); with one, the runtime's float32 accumulators run on it.
  */
-import type { Device } from '@sculpt/runtime-gpu';
+import type { Device, Tensor } from '@sculpt/runtime-gpu';
 import { HessianAccumulator, RowScaler } from '../algorithms/collectors.js';
 import { DeviceStatistics } from '../algorithms/device-collectors.js';
 import type { GemmBackend } from '../algorithms/linalg.js';
@@ -44,6 +44,19 @@ export class LayerCollector {
       await this.hessian?.addBatch(batch);
     }
     this.sequences += 1;
+    if (tokenMask === undefined) this.tokens += rows;
+    else for (const bit of tokenMask) this.tokens += bit;
+  }
+
+  /**
+   * Queues one sequence's device-resident input on the device accumulators
+   * without waiting, so it can run inside a device forward pass's hook.
+   */
+  addOnDevice(input: Tensor, tokenMask: Uint8Array | undefined): void {
+    if (this.onDevice === undefined) throw new Error('LayerCollector.addOnDevice needs a collector created with a device backend');
+    this.onDevice.addTensor(input, tokenMask);
+    this.sequences += 1;
+    const rows = input.shape[0];
     if (tokenMask === undefined) this.tokens += rows;
     else for (const bit of tokenMask) this.tokens += bit;
   }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { getLogger, UsageError, type Logger, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel } from '@sculpt/datasets';
-import { loadModel } from '@sculpt/runtime-gpu';
+import { getDevice, loadModel, type DeviceRequest } from '@sculpt/runtime-gpu';
 import { ModelTaskAdapter } from '../evaluation/model-adapter.js';
 import { runTask, type TaskItemResult, type TaskScoring } from '../tasks/runner.js';
 import type { AccuracySummary } from '../tasks/metrics.js';
@@ -15,6 +15,8 @@ export interface EvalRunOptions {
   limit?: number;
   scoring?: TaskScoring;
   cot?: boolean;
+  /** Device for the model's blocks (`auto` as `getDevice` resolves it); the host path when absent. */
+  device?: DeviceRequest;
   logger?: Logger;
   progress?: ProgressReporter;
   signal?: AbortSignal;
@@ -26,6 +28,8 @@ export interface EvalRunResult extends AccuracySummary {
   scoring: TaskScoring;
   decoding: 'greedy' | 'none';
   cot: boolean;
+  /** Device kind the blocks ran on, or "host" for the host path. */
+  device: string;
   /** Prompts cut at the front to fit the model's context window. */
   truncatedPrompts: number;
   seconds: number;
@@ -48,6 +52,8 @@ export async function runEvalTask(options: EvalRunOptions): Promise<EvalRunResul
   const model = await loadModel(options.modelPath);
   try {
     const tokenizer = await loadTokenizerForModel(options.modelPath);
+    const device = options.device === undefined ? undefined : await getDevice(options.device);
+    if (device !== undefined) model.useDevice(device);
     const adapter = new ModelTaskAdapter(model, tokenizer);
     const total = options.limit === undefined ? items.length : Math.min(items.length, options.limit);
     const progress = options.progress?.start({ label: `eval ${options.task}`, total, unit: 'items' });
@@ -67,6 +73,7 @@ export async function runEvalTask(options: EvalRunOptions): Promise<EvalRunResul
       scoring: result.scoring,
       decoding: result.decoding,
       cot: options.cot ?? false,
+      device: device?.kind ?? 'host',
       ...result.summary,
       truncatedPrompts: adapter.stats.truncatedPrompts,
       seconds: (performance.now() - started) / 1000,

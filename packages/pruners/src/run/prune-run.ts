@@ -36,9 +36,10 @@ export interface PruneRunOptions {
   propagateError?: boolean;
   trueSequential?: boolean;
   /**
-   * Device for the calibration statistics, SparseGPT's inverse-Hessian factor
-   * and large products (`auto` as `getDevice` resolves it). When absent, the
-   * statistics and the factor run in float64 on the host.
+   * Device for the block forward passes, the calibration statistics,
+   * SparseGPT's inverse-Hessian factor and large products (`auto` as
+   * `getDevice` resolves it). When absent, the blocks run on the host path and
+   * the statistics and the factor in float64 on the host.
    */
   device?: DeviceRequest;
   /** Overwrite an existing output. */
@@ -171,7 +172,10 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
     log.info(`pruning ${options.modelPath} with ${options.method} at ${options.pattern ?? options.sparsity} on ${calibration.sequences.length} sequences`);
 
     const device = options.device === undefined ? undefined : await getDevice(options.device);
-    if (device !== undefined) log.info(`statistics and factorizations on the ${device.kind} device`);
+    if (device !== undefined) {
+      model.useDevice(device);
+      log.info(`block forward passes, statistics and factorizations on the ${device.kind} device`);
+    }
     const task = options.progress?.start({ label: `prune ${options.method}`, total: model.config.nLayers, unit: 'blocks' });
     const report = await pruneModel(withPadRow(model), {
       pruner,
@@ -179,8 +183,6 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       pattern,
       sequences: calibration.sequences,
       mode,
-      // TODO: the block forward passes stay on the host. Every pass here sets linear-input hooks, and calls with
-      // hooks take the model's CPU path even after `useDevice`, so only statistics, factors and products move.
       gemm: createDeviceGemm(device),
       device,
       propagateError: options.propagateError,

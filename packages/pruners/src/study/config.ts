@@ -61,6 +61,12 @@ export const studyConfigSchema = z
       .strict()
       .nullable()
       .default({ dataset: 'wikitext2' }),
+    /**
+     * Device for every cell's pruning passes, perplexity and task evaluation
+     * (`auto` picks a hardware GPU when present, else the cpu device). When
+     * absent, models run on the host path and statistics in float64.
+     */
+    device: z.enum(['auto', 'cpu', 'webgpu']).optional(),
     /** Keep every pruned model on disk (they are deleted after evaluation otherwise; calibration windows are always kept). */
     keepModels: z.boolean().default(false),
   })

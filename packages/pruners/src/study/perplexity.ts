@@ -1,7 +1,7 @@
 /** Perplexity of a model file on a registered text dataset (WikiText-2 by default). */
 import { InputError, type Registry } from '@sculpt/core';
 import type { CalibrationDataset, Split, Tokenizer } from '@sculpt/datasets';
-import { computePerplexity, joinForPerplexity, loadModel, type PerplexityResult } from '@sculpt/runtime-gpu';
+import { computePerplexity, getDevice, joinForPerplexity, loadModel, type DeviceRequest, type PerplexityResult } from '@sculpt/runtime-gpu';
 
 /** Tokenizes the evaluation split of `dataset` once (joined with blank lines, BOS first). */
 export async function perplexityTokens(registry: Registry, dataset: string, dataDir: string, tokenizer: Tokenizer, split?: Split): Promise<number[]> {
@@ -14,10 +14,17 @@ export async function perplexityTokens(registry: Registry, dataset: string, data
   return tokenizer.encode(joinForPerplexity(rows), { bos: true });
 }
 
-export async function modelPerplexity(modelPath: string, tokens: number[], seqlen: number, maxWindows?: number): Promise<PerplexityResult> {
+/** Perplexity of one model file; with `device`, the blocks run on that device instead of the host path. */
+export async function modelPerplexity(
+  modelPath: string,
+  tokens: number[],
+  seqlen: number,
+  options: { maxWindows?: number; device?: DeviceRequest } = {},
+): Promise<PerplexityResult> {
   const model = await loadModel(modelPath);
   try {
-    return await computePerplexity(tokens, seqlen, model.config.vocabSize, (window) => model.forward(window), { maxWindows });
+    if (options.device !== undefined) model.useDevice(await getDevice(options.device));
+    return await computePerplexity(tokens, seqlen, model.config.vocabSize, (window) => model.forward(window), { maxWindows: options.maxWindows });
   } finally {
     await model.close();
   }

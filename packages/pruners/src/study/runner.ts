@@ -188,6 +188,7 @@ async function runCell(
       seed: cell.seed,
       out: modelPath,
       mode: config.mode,
+      device: config.device,
       force: true,
       signal,
     });
@@ -199,12 +200,12 @@ async function runCell(
 
   let perplexity: number | null = null;
   if (pplTokens !== null && config.perplexity !== null) {
-    perplexity = (await modelPerplexity(modelPath, pplTokens, config.perplexity.seqlen ?? config.seqlen, config.perplexity.maxWindows)).perplexity;
+    perplexity = (await modelPerplexity(modelPath, pplTokens, config.perplexity.seqlen ?? config.seqlen, { maxWindows: config.perplexity.maxWindows, device: config.device })).perplexity;
   }
 
   const tasks: CellResult['tasks'] = {};
   for (const task of config.tasks) {
-    const result = await runEvalTask({ registry, modelPath, task, dataDir: config.dataDir, limit: config.taskLimit, scoring: config.scoring, progress, signal });
+    const result = await runEvalTask({ registry, modelPath, task, dataDir: config.dataDir, limit: config.taskLimit, scoring: config.scoring, device: config.device, progress, signal });
     tasks[task] = { accuracy: result.accuracy, correct: result.correct, total: result.total, lower: result.lower, upper: result.upper };
   }
 

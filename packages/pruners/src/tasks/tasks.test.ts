@@ -1,6 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { InputError, Registry } from '@sculpt/core';
+import type { CalibrationDataset, EvaluationItem } from '@sculpt/datasets';
+import { plugins as datasetPlugins } from '@sculpt/datasets/plugins';
 import { evaluateArithmetic, extractNumericAnswer, numericMatch } from './arithmetic.js';
 import { summarizeAccuracy, wilsonInterval } from './metrics.js';
 import { runTask, type TaskModel } from './runner.js';
@@ -118,5 +123,42 @@ describe('task runner', () => {
     expect(scored.summary.correct).toBe(expected);
     expect(generated.decoding).toBe('greedy');
     await expect(runTask(task, model, items, { limit: 0 })).rejects.toThrow(/positive integer/);
+  });
+});
+
+describe('task items from datasets', () => {
+  it('match evaluationItems on the samples', async () => {
+    const registry = new Registry({ manifests: [], entries: datasetPlugins });
+    for (const name of ['gsm8k', 'esnli', 'commonsense_qa'] as const) {
+      const items = await createTask(name).loadItems(dataDir);
+      const source = (await registry.create('dataset', name, { dataDir, hub: false })) as CalibrationDataset;
+      const expected: EvaluationItem[] = [];
+      for await (const item of source.evaluationItems()) expected.push(item);
+      expect(items.length, name).toBe(expected.length);
+      expect(items.map((item) => item.query), name).toEqual(expected.map((item) => item.prompt));
+      expect(items.map((item) => item.label), name).toEqual(expected.map((item) => item.answer));
+    }
+  });
+
+  it('keeps letter choices for log-likelihood', async () => {
+    const [first] = await createTask('commonsense_qa').loadItems(dataDir);
+    expect(first.choices).toEqual([' A', ' B', ' C', ' D', ' E']);
+  });
+
+  it('rejects a malformed record with its file', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'sculpt-task-items-'));
+    try {
+      mkdirSync(path.join(folder, 'gsm8k'));
+      const file = path.join(folder, 'gsm8k', 'test.jsonl');
+      writeFileSync(file, `${JSON.stringify({ question: 'What is 1 + 1?', answer: 'two' })}\n`);
+      const error = await createTask('gsm8k')
+        .loadItems(folder)
+        .catch((caught: unknown) => caught as Error);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toMatch(/####/);
+      expect((error as Error).message).toContain(file);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

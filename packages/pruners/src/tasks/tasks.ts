@@ -13,6 +13,9 @@
  *
  * SVAMP and MAWPS use the GSM8K demonstrations, as the evaluation code of Bandari et al. (EMNLP 2024)
  * does (their own template existed but was unused there).
+ *
+ * Test items come from the datasets package's `evaluationItems` (see items.ts),
+ * the same parser that builds calibration samples.
  */
 import { InputError } from '@sculpt/core';
 import { extractNumericAnswer, numericMatch } from './arithmetic.js';
@@ -26,7 +29,7 @@ import {
   type NliLabel,
 } from './demonstrations.js';
 import { TASK_NAMES, type TaskName } from './names.js';
-import { findDataFile, readJson, readJsonLines, stringField } from './records.js';
+import { readEvaluationItems } from './items.js';
 
 export interface TaskItem {
   id: string;
@@ -90,42 +93,17 @@ function arithmeticTask(name: string, description: string, load: (dataDir: strin
   };
 }
 
-async function loadGsm8k(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'gsm8k', ['gsm8k/test.jsonl', 'gsm8k/test.sample.jsonl']);
-  return (await readJsonLines(file)).map((record, index) => {
-    const answer = stringField(record, 'answer', file, index);
-    const marker = answer.lastIndexOf('####');
-    if (marker < 0) throw new InputError(`record ${index} has no "####" final answer`, file);
-    return { id: `gsm8k-${index}`, query: `Question: ${stringField(record, 'question', file, index)}\nAnswer: `, label: answer.slice(marker + 4).trim() };
-  });
-}
+const loadGsm8k = (dataDir: string) => loadPlainItems('gsm8k', dataDir, ['gsm8k/test.jsonl', 'gsm8k/test.sample.jsonl']);
 
-async function loadSvamp(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'svamp', ['svamp/test.json', 'svamp/SVAMP.json', 'svamp/SVAMP.sample.json']);
-  const records = await readJson(file);
-  if (!Array.isArray(records)) throw new InputError('expected a JSON array of SVAMP problems', file);
-  return (records as Record<string, unknown>[]).map((record, index) => {
-    const body = stringField(record, 'Body', file, index).trim();
-    const question = stringField(record, 'Question', file, index).trim();
-    // SVAMP's label is the equation string, e.g. "( 10.0 - 7.0 )"; it is evaluated for the comparison.
-    return { id: String(record.ID ?? `svamp-${index}`), query: `Question: ${body} ${question}\nAnswer: `, label: stringField(record, 'Equation', file, index) };
-  });
-}
+// SVAMP's label is the equation string, e.g. "( 10.0 - 7.0 )"; it is evaluated for the comparison.
+const loadSvamp = (dataDir: string) => loadPlainItems('svamp', dataDir, ['svamp/test.json', 'svamp/SVAMP.json', 'svamp/SVAMP.sample.json']);
 
-async function loadMawps(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'mawps', ['mawps/test.jsonl', 'mawps/mawps_source.json', 'mawps/mawps_source.sample.json']);
-  const records = file.endsWith('.jsonl') ? await readJsonLines(file) : await readJson(file);
-  if (!Array.isArray(records)) throw new InputError('expected a JSON array of MAWPS problems', file);
-  return (records as Record<string, unknown>[]).map((record, index) => {
-    // Two layouts: MWPToolkit's (sQuestion, lEquations ["X=(…)"]) and Calc-mawps' (question, expression).
-    if (typeof record.sQuestion === 'string') {
-      const equations = record.lEquations;
-      if (!Array.isArray(equations) || typeof equations[0] !== 'string') throw new InputError(`record ${index} has no lEquations`, file);
-      const expression = equations[0].replace(/^\s*[A-Za-z]\s*=/, '');
-      return { id: `mawps-${String(record.iIndex ?? index)}`, query: `Question: ${record.sQuestion.trim()}\nAnswer: `, label: expression };
-    }
-    return { id: `mawps-${index}`, query: `Question: ${stringField(record, 'question', file, index).trim()}\nAnswer: `, label: stringField(record, 'expression', file, index) };
-  });
+// Two layouts: MWPToolkit's (sQuestion, lEquations ["X=(…)"]) and Calc-mawps' (question, expression).
+const loadMawps = (dataDir: string) => loadPlainItems('mawps', dataDir, ['mawps/test.jsonl', 'mawps/mawps_source.json', 'mawps/mawps_source.sample.json']);
+
+/** Items of a generation-only task: the dataset's prompt and answer, no scoring choices. */
+async function loadPlainItems(dataset: string, dataDir: string, candidates: readonly string[]): Promise<TaskItem[]> {
+  return (await readEvaluationItems(dataset, dataDir, candidates)).map((item) => ({ id: item.id, query: item.prompt, label: item.answer }));
 }
 
 // ---------------------------------------------------------------- NLI
@@ -159,41 +137,18 @@ function nliTask(name: string, description: string, load: (dataDir: string) => P
   };
 }
 
-function nliItem(id: string, premise: string, hypothesis: string, label: NliLabel): TaskItem {
-  return {
-    id,
-    query: `Premise: ${premise}\nHypothesis: ${hypothesis}\nLabel: `,
-    label,
-    choices: NLI_WORDS.map((word) => ` ${word}`),
-  };
+/** NLI items score the three label words, each after a space as the model would write it. */
+async function loadNliItems(dataset: string, dataDir: string, candidates: readonly string[]): Promise<TaskItem[]> {
+  const items = await readEvaluationItems(dataset, dataDir, candidates);
+  return items.map((item) => ({ id: item.id, query: item.prompt, label: item.answer, choices: NLI_WORDS.map((word) => ` ${word}`) }));
 }
 
 function anliLoader(round: 1 | 2 | 3): (dataDir: string) => Promise<TaskItem[]> {
-  return async (dataDir) => {
-    const file = findDataFile(dataDir, `anli_r${round}`, [
-      `anli/anli_v1.0/R${round}/test.jsonl`,
-      `anli/anli_v1.0/R${round}/dev.jsonl`,
-      `anli/anli_v1.0/R${round}/dev.sample.jsonl`,
-    ]);
-    const letters: Record<string, NliLabel> = { e: 'entailment', n: 'neutral', c: 'contradiction' };
-    return (await readJsonLines(file)).map((record, index) => {
-      const raw = record.label;
-      const label = typeof raw === 'number' ? NLI_WORDS[raw] : letters[String(raw)];
-      if (label === undefined) throw new InputError(`record ${index} has label ${JSON.stringify(raw)}, expected e/n/c or 0/1/2`, file);
-      const premise = typeof record.premise === 'string' ? record.premise : stringField(record, 'context', file, index);
-      return nliItem(String(record.uid ?? `anli-${index}`), premise, stringField(record, 'hypothesis', file, index), label);
-    });
-  };
+  return (dataDir) =>
+    loadNliItems(`anli_r${round}`, dataDir, [`anli/anli_v1.0/R${round}/test.jsonl`, `anli/anli_v1.0/R${round}/dev.jsonl`, `anli/anli_v1.0/R${round}/dev.sample.jsonl`]);
 }
 
-async function loadEsnli(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'esnli', ['esnli/esnli_test.jsonl', 'esnli/esnli_test.hf.sample.jsonl']);
-  return (await readJsonLines(file)).map((record, index) => {
-    const label = NLI_WORDS[Number(record.label)];
-    if (label === undefined) throw new InputError(`record ${index} has label ${JSON.stringify(record.label)}, expected 0, 1 or 2`, file);
-    return nliItem(`esnli-${index}`, stringField(record, 'premise', file, index), stringField(record, 'hypothesis', file, index), label);
-  });
-}
+const loadEsnli = (dataDir: string) => loadNliItems('esnli', dataDir, ['esnli/esnli_test.jsonl', 'esnli/esnli_test.hf.sample.jsonl']);
 
 // ---------------------------------------------------------------- multiple choice
 
@@ -215,23 +170,14 @@ function commonsenseQuery(question: string, choices: string[]): string {
   return `Question: ${question}\nChoices:\n${lines}\nAnswer: `;
 }
 
-async function loadCommonsenseQa(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'commonsense_qa', [
-    'commonsenseqa/hf_layout/validation.jsonl',
-    'commonsenseqa/hf_layout/dev_rand_split.hf.sample.jsonl',
-  ]);
-  return (await readJsonLines(file)).map((record, index) => {
-    const choices = record.choices as { label?: string[]; text?: string[] } | undefined;
-    if (choices?.text === undefined) throw new InputError(`record ${index} has no choices.text list`, file);
-    const answer = stringField(record, 'answerKey', file, index);
-    return {
-      id: String(record.id ?? `csqa-${index}`),
-      query: commonsenseQuery(stringField(record, 'question', file, index), choices.text),
-      label: answer,
-      choices: choices.text.map((_, i) => ` ${LETTERS[i]}`),
-    };
-  });
+/** Letter items score the option letters A, B, … after a space, one per answer option of the item. */
+async function loadLetterItems(dataset: string, dataDir: string, candidates: readonly string[]): Promise<TaskItem[]> {
+  const items = await readEvaluationItems(dataset, dataDir, candidates);
+  return items.map((item) => ({ id: item.id, query: item.prompt, label: item.answer, choices: (item.choices ?? []).map((_, i) => ` ${LETTERS[i]}`) }));
 }
+
+const loadCommonsenseQa = (dataDir: string) =>
+  loadLetterItems('commonsense_qa', dataDir, ['commonsenseqa/hf_layout/validation.jsonl', 'commonsenseqa/hf_layout/dev_rand_split.hf.sample.jsonl']);
 
 function raceQuery(article: string, question: string, options: string[]): string {
   // Every option line ends with a newline, which leaves a blank line before "Answer:".
@@ -239,50 +185,15 @@ function raceQuery(article: string, question: string, options: string[]): string
   return `Article: ${article}\nQuestion: ${question}\nOptions:\n${lines}\nAnswer: `;
 }
 
-async function loadRace(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'race', ['race/test.json', 'race/expmrc-race-dev.sample.json']);
-  const document = (await readJson(file)) as { data?: unknown };
-  if (!Array.isArray(document.data)) throw new InputError('expected {"data": [passages…]}', file);
-  const items: TaskItem[] = [];
-  (document.data as Record<string, unknown>[]).forEach((passage, index) => {
-    const questions = passage.questions as string[] | undefined;
-    const options = passage.options as string[][] | undefined;
-    const answers = passage.answers as string[] | undefined;
-    if (!Array.isArray(questions) || !Array.isArray(options) || !Array.isArray(answers)) {
-      throw new InputError(`passage ${index} needs questions, options and answers lists`, file);
-    }
-    const article = stringField(passage, 'article', file, index);
-    questions.forEach((question, q) => {
-      items.push({
-        id: `${String(passage.id ?? index)}-${q}`,
-        query: raceQuery(article, question, options[q]),
-        label: answers[q],
-        choices: options[q].map((_, i) => ` ${LETTERS[i]}`),
-      });
-    });
-  });
-  return items;
-}
+const loadRace = (dataDir: string) => loadLetterItems('race', dataDir, ['race/test.json', 'race/expmrc-race-dev.sample.json']);
 
 function winograndeQuery(sentence: string, option1: string, option2: string): string {
   return `Sentence: ${sentence}\nOptions:\n1. ${option1}\n2. ${option2}\nAnswer: `;
 }
 
 async function loadWinogrande(dataDir: string): Promise<TaskItem[]> {
-  const file = findDataFile(dataDir, 'winogrande', [
-    'winogrande/winogrande_1.1/dev.jsonl',
-    'winogrande/winogrande_1.1/train_xl.jsonl',
-  ]);
-  return (await readJsonLines(file)).map((record, index) => ({
-    id: String(record.qID ?? `winogrande-${index}`),
-    query: winograndeQuery(
-      stringField(record, 'sentence', file, index),
-      stringField(record, 'option1', file, index),
-      stringField(record, 'option2', file, index),
-    ),
-    label: stringField(record, 'answer', file, index),
-    choices: [' 1', ' 2'],
-  }));
+  const items = await readEvaluationItems('winogrande', dataDir, ['winogrande/winogrande_1.1/dev.jsonl', 'winogrande/winogrande_1.1/train_xl.jsonl']);
+  return items.map((item) => ({ id: item.id, query: item.prompt, label: item.answer, choices: [' 1', ' 2'] }));
 }
 
 // ---------------------------------------------------------------- registry

@@ -3,9 +3,11 @@
  * TransformerBlock. Each block's weights are uploaded when the block first
  * runs and freed by `release`, so only the blocks in use occupy device memory.
  *
- * The device path serves forward passes and generation. Calls with linear-input
- * hooks stay on the host path in `CausalLM.runBlock`, because nn's hooks hand
- * out device tensors that are freed when the forward pass returns.
+ * The device path serves forward passes, generation and pruning passes. A
+ * pruning pass passes a `DeviceLinearInputHook`, which receives each linear
+ * layer's input as a device tensor under its Hugging Face name. The tensor is
+ * freed when the forward pass returns, so the hook must queue its work on the
+ * device during the call (statistics kernels, products) instead of keeping it.
  */
 import { UsageError } from '@sculpt/core';
 import type { Device } from '../device.js';
@@ -32,6 +34,25 @@ function nnLinearNames(config: ModelConfig): Map<string, string> {
     names.set(layout.fc1!, 'mlp.up');
     names.set(layout.fc2!, 'mlp.down');
   }
+  return names;
+}
+
+/**
+ * Receives one linear layer's input [rows, inFeatures] on the device, named as
+ * in the model file (e.g. "self_attn.q_proj"). Layers that share an input get
+ * the same tensor object. GPT-2's fused c_attn is reported once.
+ */
+export type DeviceLinearInputHook = (name: string, input: Tensor) => void;
+
+/**
+ * Maps nn's layer names back to the model file's. For a fused q/k/v layer only
+ * `attn.q` maps (to the fused name), because q, k and v share one input.
+ */
+function hookNamesOf(config: ModelConfig): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [hfName, nnName] of nnLinearNames(config)) names.set(nnName, hfName);
+  const fused = BLOCK_LAYOUTS[config.family].fusedQkv;
+  if (fused !== undefined) names.set('attn.q', fused);
   return names;
 }
 
@@ -103,11 +124,16 @@ function uploadBlock(device: Device, config: ModelConfig, weights: BlockWeights)
 /** Device-resident blocks of one model, with KV caches of batch 1. */
 export class DeviceBlockExecutor {
   private readonly blocks = new Map<number, TransformerBlock>();
+  private readonly hookNames: Map<string, string>;
+  /** Block forward passes run on the device so far; tests read it to prove a pass did not take the host path. */
+  blockRuns = 0;
 
   constructor(
     readonly device: Device,
     readonly config: ModelConfig,
-  ) {}
+  ) {
+    this.hookNames = hookNamesOf(config);
+  }
 
   /** Drops block i's device copy (after its weights change, or to free memory). */
   release(index: number): void {
@@ -120,8 +146,20 @@ export class DeviceBlockExecutor {
     return { k: this.device.zeros([capacity, width]), v: this.device.zeros([capacity, width]), batch: 1, capacity, length: 0 };
   }
 
-  /** Runs block i over `rows` rows of one sequence and reads the result back. */
-  async run(index: number, weights: BlockWeights, hidden: Float32Array, rows: number, positions: ArrayLike<number>, keyMask: Uint8Array | undefined, cache: LayerKVCache | undefined): Promise<Float32Array> {
+  /**
+   * Runs block i over `rows` rows of one sequence and reads the result back.
+   * `onLinearInput` receives each linear input on the device, and only the block output is read back.
+   */
+  async run(
+    index: number,
+    weights: BlockWeights,
+    hidden: Float32Array,
+    rows: number,
+    positions: ArrayLike<number>,
+    keyMask: Uint8Array | undefined,
+    cache: LayerKVCache | undefined,
+    onLinearInput?: DeviceLinearInputHook,
+  ): Promise<Float32Array> {
     let block = this.blocks.get(index);
     if (block === undefined) {
       block = uploadBlock(this.device, this.config, weights);
@@ -146,11 +184,21 @@ export class DeviceBlockExecutor {
       } else if (keyMask !== undefined) {
         maskTensor = track(this.device.tensor(Float32Array.from(keyMask), [1, rows]));
       }
-      const output = track(block.forward(x, { batch: 1, positions: positionTensor, keyMask: maskTensor, cache }));
+      const hook = onLinearInput === undefined ? undefined : this.translateHook(onLinearInput);
+      const output = track(block.forward(x, { batch: 1, positions: positionTensor, keyMask: maskTensor, cache, onLinearInput: hook }));
+      this.blockRuns += 1;
       return Float32Array.from((await output.read()) as Float32Array);
     } finally {
       for (const tensor of tensors) tensor.dispose();
     }
+  }
+
+  /** Wraps a hook so it receives the model file's layer names instead of nn's. */
+  private translateHook(hook: DeviceLinearInputHook): (name: string, input: Tensor) => void {
+    return (nnName, input) => {
+      const name = this.hookNames.get(nnName);
+      if (name !== undefined) hook(name, input);
+    };
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ export * from './weights.js';
 export { attention as cpuAttention, cpuLinear, createLayerCache, ropeInverseFrequencies, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
 export * from './block-forward.js';
 export * from './model.js';
-export { DeviceBlockExecutor } from './device-runner.js';
+export { DeviceBlockExecutor, type DeviceLinearInputHook } from './device-runner.js';
 export * from './safetensors.js';
 export { float16BitsToNumber, numberToFloat16Bits, bfloat16BitsToNumber, numberToBfloat16Bits } from './half.js';
 export * from './rope-layout.js';

@@ -26,7 +26,7 @@
 import { getLogger, InputError } from '@sculpt/core';
 import type { Device } from '../device.js';
 import type { LayerKVCache } from '../nn/modules/block.js';
-import { DeviceBlockExecutor } from './device-runner.js';
+import { DeviceBlockExecutor, type DeviceLinearInputHook } from './device-runner.js';
 import { forwardBlock, type ModelLinearInputHook } from './block-forward.js';
 import { BLOCK_LAYOUTS, linearShapes, type ModelConfig } from './config.js';
 import { createLayerCache, layerNorm, rmsNorm, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
@@ -129,7 +129,9 @@ export class CausalLM {
 
   /**
    * Runs forward passes and generation on `device` from now on, uploading each
-   * block when it first runs. Calls with linear-input hooks stay on the host.
+   * block when it first runs. Calls with host linear-input hooks
+   * (`onLinearInput`) still take the host path; `onDeviceLinearInput` is the
+   * hook of the device path.
    */
   useDevice(device: Device): void {
     this.executor?.dispose();
@@ -139,6 +141,11 @@ export class CausalLM {
   /** The device blocks run on, or undefined for the host path. */
   get device(): Device | undefined {
     return this.executor?.device;
+  }
+
+  /** Block forward passes that ran on the device since `useDevice` (0 on the host path). */
+  get deviceBlockRuns(): number {
+    return this.executor?.blockRuns ?? 0;
   }
 
   /** Returns whether block i has weights that differ from the file. */
@@ -200,10 +207,25 @@ export class CausalLM {
     return this.linear(normalized, rows, head);
   }
 
-  /** Runs block i; see `forwardBlock` for the options. */
-  async runBlock(index: number, hidden: Float32Array, rows: number, positions: ArrayLike<number>, options: { keyMask?: Uint8Array; cache?: ModelCache; onLinearInput?: ModelLinearInputHook } = {}): Promise<Float32Array> {
+  /**
+   * Runs block i; see `forwardBlock` for the options. `onDeviceLinearInput`
+   * needs a device (`useDevice`) and receives each linear input as a device tensor.
+   */
+  async runBlock(
+    index: number,
+    hidden: Float32Array,
+    rows: number,
+    positions: ArrayLike<number>,
+    options: { keyMask?: Uint8Array; cache?: ModelCache; onLinearInput?: ModelLinearInputHook; onDeviceLinearInput?: DeviceLinearInputHook } = {},
+  ): Promise<Float32Array> {
     const weights = await this.blockWeights(index);
-    const { cache, ...rest } = options;
+    const { cache, onDeviceLinearInput, ...rest } = options;
+    if (onDeviceLinearInput !== undefined) {
+      if (this.executor === undefined) throw new Error('onDeviceLinearInput needs a device; call model.useDevice(device) first');
+      if (options.onLinearInput !== undefined) throw new Error('pass either onLinearInput or onDeviceLinearInput, not both');
+      if (cache !== undefined) throw new Error('onDeviceLinearInput runs whole sequences; it takes no KV cache');
+      return this.executor.run(index, weights, hidden, rows, positions, options.keyMask, undefined, onDeviceLinearInput);
+    }
     if (cache !== undefined && isDeviceCache(cache)) {
       if (this.executor === undefined) throw new Error('a device KV cache was passed but the model runs on the host; create caches with model.createCache');
       return this.executor.run(index, weights, hidden, rows, positions, options.keyMask, cache);

@@ -7,7 +7,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '@sculpt/core';
 import type { EvalRunResult, TaskName } from '@sculpt/pruners';
-import { getContext } from '../context.js';
+import { getContext, rootOf } from '../context.js';
 import { output } from '../output.js';
 import { positiveInteger } from '../option-parsers.js';
 
@@ -33,6 +33,7 @@ function human(result: EvalRunResult): string {
   return [
     `task:      ${result.task}${result.cot ? ' (chain of thought)' : ''}`,
     `scoring:   ${result.scoring === 'generate' ? 'greedy generation' : 'log-likelihood of the answer choices'}`,
+    `device:    ${result.device}`,
     `accuracy:  ${percent(result.accuracy)} (${result.correct}/${result.total}), 95% CI ${percent(result.lower)}–${percent(result.upper)}`,
     `truncated: ${result.truncatedPrompts} prompts`,
     `time:      ${result.seconds.toFixed(1)} s`,
@@ -55,6 +56,8 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
       const task = fixedTask ?? String(args[0]);
       const context = getContext(actionCommand);
       const { runEvalTask } = await import('@sculpt/pruners');
+      // Only an explicit --device moves the model's blocks; by default the host path runs.
+      const deviceGiven = rootOf(actionCommand).getOptionValueSource('device') === 'cli';
       const result = await runEvalTask({
         registry: context.registry,
         modelPath: options.model,
@@ -63,6 +66,7 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
         limit: options.limit,
         scoring: options.scoring,
         cot: options.cot,
+        device: deviceGiven ? context.globals.device : undefined,
         progress: context.progress,
         signal: context.signal,
       });

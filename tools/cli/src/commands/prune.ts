@@ -25,15 +25,25 @@ function fraction(value: string): number {
   return number;
 }
 
-function humanReport(result: PruneRunResult): string {
-  const rows = result.layers.map((layer) => ({
-    layer: layer.name,
-    shape: `${layer.outFeatures}×${layer.inFeatures}`,
-    sparsity: layer.sparsity.toFixed(4),
-    'rel. error': layer.relativeError.toExponential(3),
-    error: layer.reconstructionError.toExponential(3),
-    loss: layer.loss === undefined ? '' : layer.loss.toExponential(3),
-  }));
+/**
+ * Returns the per-layer table and the run summary that `sculpt prune` prints.
+ * The OBS loss column (SparseGPT's saliency sum Σ w_q² / (2·[H⁻¹]_qq) over
+ * the pruned weights) appears only when the method computes it. Wanda,
+ * magnitude and OWL have none.
+ */
+export function humanReport(result: PruneRunResult): string {
+  const hasLoss = result.layers.some((layer) => layer.loss !== undefined);
+  const rows = result.layers.map((layer) => {
+    const row: Record<string, string> = {
+      layer: layer.name,
+      shape: `${layer.outFeatures}×${layer.inFeatures}`,
+      sparsity: layer.sparsity.toFixed(4),
+      'rel. error': layer.relativeError.toExponential(3),
+      error: layer.reconstructionError.toExponential(3),
+    };
+    if (hasLoss) row['obs loss'] = layer.loss === undefined ? '-' : layer.loss.toExponential(3);
+    return row;
+  });
   const lines = [
     formatTable(rows),
     '',

@@ -8,7 +8,7 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { parseWithSchema, UsageError } from '@sculpt/core';
-import { getContext } from '../context.js';
+import { getContext, rootOf } from '../context.js';
 import { output } from '../output.js';
 
 export function register(program: Command): void {
@@ -20,7 +20,10 @@ export function register(program: Command): void {
       const file = context.globals.config;
       if (file === undefined) throw new UsageError('sculpt study needs its grid: pass --config study.json');
       const { resolveStudyPaths, runStudy, studyConfigSchema } = await import('@sculpt/pruners');
-      const config = resolveStudyPaths(parseWithSchema(studyConfigSchema, context.config, `Invalid study configuration in ${file}`), file);
+      const parsed = resolveStudyPaths(parseWithSchema(studyConfigSchema, context.config, `Invalid study configuration in ${file}`), file);
+      // An explicit --device overrides the config's "device"; it becomes part of the run's configuration.
+      const deviceGiven = rootOf(command as unknown as Command).getOptionValueSource('device') === 'cli';
+      const config = deviceGiven ? { ...parsed, device: context.globals.device } : parsed;
 
       const summary = await runStudy({ config, registry: context.registry, progress: context.progress, signal: context.signal });
       output(summary, {
