@@ -15,26 +15,34 @@
  * that take minutes there (2048² matmul, d = 4096 Hessian and Cholesky) and
  * run the transformer-shaped product with 64 rows instead of 512; the skips
  * are printed. Run alone with `npx tsx --conditions=@sculpt/source bench/foundation.ts`.
+ *
+ * SCULPT_BENCH_FILTER=text runs only the cases whose name contains `text`
+ * (for example `matmul 1024²` or `cholesky`).
+ *
+ * Load: the benchmark hosts are shared, so each record also carries
+ * `gflopPerCpuSecond` (flops over the process CPU time of the fastest call;
+ * process.cpuUsage() counts onnxruntime's and lavapipe's worker threads,
+ * which run inside this process), the 1-minute load average, and
+ * `idleEstimate` = gflopPerCpuSecond × available cores: an estimate of the
+ * rate on an idle host that assumes the work spreads over every core. The
+ * cpu-device matmul and its ORT baseline are timed in alternation, so that
+ * both see the same load.
  */
-import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Random, writeFileAtomic } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, Random, type BenchRecord } from '@sculpt/core';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import { cholesky, disposeDevices, getDevice, HessianAccumulator, matmul, probeWebGpuAdapter, type Device, type Tensor } from '../src/index.js';
 import { GraphBuilder } from '../src/onnx/index.js';
 
-export interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
-
 const PREFIX = 'foundation: ';
+const filter = process.env.SCULPT_BENCH_FILTER;
+
+function selected(name: string): boolean {
+  return filter === undefined || filter === '' || name.includes(filter);
+}
 const scale = Math.max(1, Number(process.env.SCULPT_BENCH_SCALE ?? 1));
 const HESSIAN_TOKENS = 8192;
 const HESSIAN_CHUNK = 2048;
@@ -43,22 +51,68 @@ function dim(value: number): number {
   return Math.max(4, Math.round(value / scale / 4) * 4);
 }
 
+/** Fastest wall-clock milliseconds and fastest process CPU seconds per call. */
+interface Timing {
+  ms: number;
+  cpuSeconds: number;
+}
+
 /**
- * Fastest milliseconds per call after one warm-up call (which also compiles
+ * Times `iterations` calls after one warm-up call (which also compiles
  * shaders or sessions). The minimum rather than the mean, because the
  * benchmark hosts are shared and other processes only ever add time.
  */
-async function timeMs(fn: () => Promise<void>, iterations: number): Promise<number> {
+async function timeCall(fn: () => Promise<void>, iterations: number): Promise<Timing> {
+  let cpuSeconds = Infinity;
+  let warm = false;
   const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
-  bench.add('case', fn);
+  bench.add('case', async () => {
+    const start = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(start);
+    if (warm) cpuSeconds = Math.min(cpuSeconds, (used.user + used.system) / 1e6);
+    warm = true;
+  });
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state !== 'completed') throw new Error(`benchmark failed: ${JSON.stringify(result)}`);
-  return result.latency.min;
+  return { ms: result.latency.min, cpuSeconds };
+}
+
+async function timeMs(fn: () => Promise<void>, iterations: number): Promise<number> {
+  return (await timeCall(fn, iterations)).ms;
+}
+
+/** Times two calls in alternation, `rounds` times each after a warm-up of both, keeping each one's fastest. */
+async function timeInterleaved(first: () => Promise<void>, second: () => Promise<void>, rounds: number): Promise<[Timing, Timing]> {
+  await first();
+  await second();
+  const best: [Timing, Timing] = [{ ms: Infinity, cpuSeconds: Infinity }, { ms: Infinity, cpuSeconds: Infinity }];
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, fn] of [first, second].entries()) {
+      const start = process.cpuUsage();
+      const t0 = performance.now();
+      await fn();
+      const ms = performance.now() - t0;
+      const used = process.cpuUsage(start);
+      best[index] = { ms: Math.min(best[index].ms, ms), cpuSeconds: Math.min(best[index].cpuSeconds, (used.user + used.system) / 1e6) };
+    }
+  }
+  return best;
 }
 
 function gflops(flops: number, ms: number): number {
   return flops / (ms / 1000) / 1e9;
+}
+
+/** Load details attached to a record: see the file header. */
+function loadDetails(flops: number, timing: Timing): Record<string, number> {
+  const perCpuSecond = flops / timing.cpuSeconds / 1e9;
+  return {
+    gflopPerCpuSecond: Number(perCpuSecond.toFixed(2)),
+    loadAverage: Number(os.loadavg()[0].toFixed(2)),
+    idleEstimate: Number((perCpuSecond * os.availableParallelism()).toFixed(2)),
+  };
 }
 
 function randomData(size: number, seed: number): Float32Array {
@@ -87,6 +141,12 @@ class OrtBaseline {
 
   /** GFLOP/s of A·B through an ORT MatMul session. */
   async matmul(m: number, k: number, n: number, a: Float32Array, b: Float32Array): Promise<number> {
+    const flops = 2 * m * k * n;
+    return gflops(flops, await timeMs(await this.matmulCall(m, k, n, a, b), iterationsFor(flops)));
+  }
+
+  /** Returns one call of A·B through an ORT MatMul session. */
+  async matmulCall(m: number, k: number, n: number, a: Float32Array, b: Float32Array): Promise<() => Promise<void>> {
     const session = await this.#session('matmul', () => {
       const graph = new GraphBuilder('matmul');
       graph.input('A', ['m', 'k']);
@@ -96,8 +156,7 @@ class OrtBaseline {
       return graph.build();
     });
     const feeds = { A: new ort.Tensor('float32', a, [m, k]), B: new ort.Tensor('float32', b, [k, n]) };
-    const flops = 2 * m * k * n;
-    return gflops(flops, await timeMs(async () => void (await session.run(feeds)), iterationsFor(flops)));
+    return async () => void (await session.run(feeds));
   }
 
   /** GFLOP/s of Σ XᵀX over token chunks through an ORT Gemm(transA=1) session. */
@@ -140,22 +199,27 @@ function skip(name: string, device: Device, reason: string): void {
   process.stdout.write(`skipped ${name} on ${deviceLabel(device)}: ${reason}\n`);
 }
 
-async function matmulRate(device: Device, m: number, k: number, n: number, a: Float32Array, b: Float32Array): Promise<number> {
+/** Returns one call of A·B on `device` (waiting for the result) and a release of its inputs. */
+function matmulCall(device: Device, m: number, k: number, n: number, a: Float32Array, b: Float32Array): { call: () => Promise<void>; release: () => void } {
   const ta = device.tensor(a, [m, k]);
   const tb = device.tensor(b, [k, n]);
-  const flops = 2 * m * k * n;
-  const ms = await timeMs(async () => {
+  const call = async (): Promise<void> => {
     const c = matmul(ta, tb);
     await device.sync();
     c.dispose();
-  }, iterationsFor(flops));
-  ta.dispose();
-  tb.dispose();
-  return gflops(flops, ms);
+  };
+  return { call, release: () => { ta.dispose(); tb.dispose(); } };
 }
 
-function record(records: BenchRecord[], name: string, device: string, value: number, baseline: number | null): void {
-  records.push({ case: `${PREFIX}${name}`, device, value, unit: 'GFLOP/s', baseline, ratio: baseline === null ? null : value / baseline });
+async function matmulTiming(device: Device, m: number, k: number, n: number, a: Float32Array, b: Float32Array): Promise<Timing> {
+  const { call, release } = matmulCall(device, m, k, n, a, b);
+  const timing = await timeCall(call, iterationsFor(2 * m * k * n));
+  release();
+  return timing;
+}
+
+function record(records: BenchRecord[], name: string, device: string, value: number, baseline: number | null, details: Record<string, number> = {}): void {
+  records.push({ case: `${PREFIX}${name}`, device, value, unit: 'GFLOP/s', baseline, ratio: baseline === null ? null : value / baseline, ...details });
 }
 
 async function matmulCases(devices: Devices, ort: OrtBaseline, records: BenchRecord[]): Promise<void> {
@@ -165,11 +229,17 @@ async function matmulCases(devices: Devices, ort: OrtBaseline, records: BenchRec
     { name: 'matmul 512×4096·4096×11008 (MLP up projection)', m: dim(512), k: dim(4096), n: dim(11008), gpuRows: dim(64) },
   ];
   for (const shape of shapes) {
+    if (!selected(shape.name)) continue;
     const a = randomData(shape.m * shape.k, 1);
     const b = randomData(shape.k * shape.n, 2);
-    const baseline = await ort.matmul(shape.m, shape.k, shape.n, a, b);
-    record(records, shape.name, 'onnxruntime-cpu', baseline, null);
-    record(records, shape.name, 'cpu', await matmulRate(devices.cpu, shape.m, shape.k, shape.n, a, b), baseline);
+    const flops = 2 * shape.m * shape.k * shape.n;
+    const ortCall = await ort.matmulCall(shape.m, shape.k, shape.n, a, b);
+    const cpuCall = matmulCall(devices.cpu, shape.m, shape.k, shape.n, a, b);
+    const [ortTiming, cpuTiming] = await timeInterleaved(ortCall, cpuCall.call, iterationsFor(flops) + 1);
+    cpuCall.release();
+    const baseline = gflops(flops, ortTiming.ms);
+    record(records, shape.name, 'onnxruntime-cpu', baseline, null, loadDetails(flops, ortTiming));
+    record(records, shape.name, 'cpu', gflops(flops, cpuTiming.ms), baseline, loadDetails(flops, cpuTiming));
 
     const gpu = devices.gpu;
     if (gpu === null) continue;
@@ -182,7 +252,9 @@ async function matmulCases(devices: Devices, ort: OrtBaseline, records: BenchRec
     const name = rows === shape.m ? shape.name : `${shape.name} with ${rows} rows`;
     const gpuA = a.subarray(0, rows * shape.k);
     const gpuBaseline = rows === shape.m ? baseline : await ort.matmul(rows, shape.k, shape.n, gpuA, b);
-    record(records, name, deviceLabel(gpu), await matmulRate(gpu, rows, shape.k, shape.n, gpuA, b), gpuBaseline);
+    const gpuFlops = 2 * rows * shape.k * shape.n;
+    const gpuTiming = await matmulTiming(gpu, rows, shape.k, shape.n, gpuA, b);
+    record(records, name, deviceLabel(gpu), gflops(gpuFlops, gpuTiming.ms), gpuBaseline, loadDetails(gpuFlops, gpuTiming));
   }
 }
 
@@ -205,6 +277,7 @@ async function hessianCases(devices: Devices, ort: OrtBaseline, records: BenchRe
   for (const size of [1024, 4096]) {
     const d = dim(size);
     const name = `hessian d=${d} over ${rows * count} tokens (${count} chunks)`;
+    if (!selected(name)) continue;
     const chunks = Array.from({ length: count }, (_, i) => randomData(rows * d, 10 + i));
     const baseline = await ort.gram(chunks, rows, d);
     record(records, name, 'onnxruntime-cpu Gemm(transA=1)', baseline, null);
@@ -242,32 +315,36 @@ function spdMatrix(d: number): Float32Array {
   return out;
 }
 
-async function choleskyRate(device: Device, matrix: Float32Array, d: number): Promise<number> {
+async function choleskyTiming(device: Device, matrix: Float32Array, d: number): Promise<Timing> {
   const a = device.tensor(matrix, [d, d]);
   const flops = d ** 3 / 3;
-  const ms = await timeMs(async () => {
+  const timing = await timeCall(async () => {
     const l: Tensor = await cholesky(a);
     l.dispose();
   }, flops > 1e10 ? 1 : 3);
   a.dispose();
-  return gflops(flops, ms);
+  return timing;
 }
 
 async function choleskyCases(devices: Devices, ort: OrtBaseline, records: BenchRecord[]): Promise<void> {
   for (const size of [1024, 4096]) {
     const d = dim(size);
     const name = `cholesky d=${d} (d³/3 flops; baseline: ORT MatMul at d)`;
+    if (!selected(name)) continue;
     const matrix = spdMatrix(d);
     const baseline = await ort.matmul(d, d, d, matrix, matrix);
     record(records, name, 'onnxruntime-cpu MatMul', baseline, null);
-    record(records, name, 'cpu (f64)', await choleskyRate(devices.cpu, matrix, d), baseline);
+    const flops = d ** 3 / 3;
+    const cpuTiming = await choleskyTiming(devices.cpu, matrix, d);
+    record(records, name, 'cpu (f64)', gflops(flops, cpuTiming.ms), baseline, loadDetails(flops, cpuTiming));
     const gpu = devices.gpu;
     if (gpu === null) continue;
     if (gpu.info.isFallbackAdapter && size >= 4096) {
       skip(name, gpu, 'several minutes on a software adapter');
       continue;
     }
-    record(records, name, deviceLabel(gpu), await choleskyRate(gpu, matrix, d), baseline);
+    const gpuTiming = await choleskyTiming(gpu, matrix, d);
+    record(records, name, deviceLabel(gpu), gflops(flops, gpuTiming.ms), baseline, loadDetails(flops, gpuTiming));
   }
 }
 
@@ -285,34 +362,10 @@ export async function runFoundationBenchmarks(): Promise<BenchRecord[]> {
   return records;
 }
 
-/** Merges records into bench-results/runtime-gpu.json, replacing earlier foundation entries and keeping the others. */
-export async function saveFoundationRecords(records: BenchRecord[]): Promise<string> {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const file = path.join(root, 'bench-results', 'runtime-gpu.json');
-  let existing: BenchRecord[] = [];
-  try {
-    existing = JSON.parse(readFileSync(file, 'utf8')) as BenchRecord[];
-  } catch {
-    existing = [];
-  }
-  const merged = [...existing.filter((entry) => !entry.case.startsWith(PREFIX)), ...records];
-  await writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
-  return file;
-}
-
-export function formatRecords(records: BenchRecord[]): string {
-  const format = (value: number | null): string => (value === null ? '-' : value.toFixed(value < 10 ? 3 : 1));
-  const header = `${'case'.padEnd(72)} ${'device'.padEnd(32)} ${'value'.padStart(10)} ${'unit'.padEnd(8)} ${'baseline'.padStart(10)} ${'ratio'.padStart(7)}`;
-  const lines = records.map(
-    (r) => `${r.case.padEnd(72)} ${r.device.padEnd(32)} ${format(r.value).padStart(10)} ${r.unit.padEnd(8)} ${format(r.baseline).padStart(10)} ${format(r.ratio).padStart(7)}`,
-  );
-  return `${header}\n${lines.join('\n')}\n`;
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const records = await runFoundationBenchmarks();
-  process.stdout.write(formatRecords(records));
-  process.stdout.write(`wrote ${await saveFoundationRecords(records)}\n`);
+  process.stdout.write(formatBenchTable(records));
+  process.stdout.write(`wrote ${await mergeBenchRecords('runtime-gpu', records)}\n`);
   await disposeDevices();
   process.exit(0);
 }

@@ -5,33 +5,20 @@
  * Each module `bench/<name>.ts` exports `run<Name>Benchmarks()`, which returns
  * records `{case, device, value, unit, baseline, ratio}`. A module may export
  * `save<Name>Records(records)` to write them. Records of a module without a
- * save function are merged into bench-results/runtime-gpu.json by case name.
+ * save function are merged into bench-results/runtime-gpu.json by case and
+ * device (mergeBenchRecords from @sculpt/core).
  * SCULPT_BENCH_ONLY=foundation,nn runs only the named modules.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeFileAtomic } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, type BenchRecord } from '@sculpt/core';
 import { disposeDevices } from '../src/index.js';
-import { formatRecords, type BenchRecord } from './foundation.js';
 
 type BenchModule = Record<string, unknown>;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.env.SCULPT_BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
-
-async function mergeIntoDefault(records: BenchRecord[]): Promise<string> {
-  const file = path.resolve(here, '../../../bench-results/runtime-gpu.json');
-  let existing: BenchRecord[] = [];
-  try {
-    existing = JSON.parse(readFileSync(file, 'utf8')) as BenchRecord[];
-  } catch {
-    existing = [];
-  }
-  const cases = new Set(records.map((entry) => entry.case));
-  await writeFileAtomic(file, `${JSON.stringify([...existing.filter((entry) => !cases.has(entry.case)), ...records], null, 2)}\n`);
-  return file;
-}
 
 const modules = readdirSync(here)
   .filter((file) => file.endsWith('.ts') && file !== 'run.ts')
@@ -49,9 +36,9 @@ for (const name of modules) {
   for (const [runnerName, runner] of runners) {
     process.stdout.write(`\n== bench/${name}.ts: ${runnerName} ==\n`);
     const records = (await (runner as () => Promise<BenchRecord[]>)()) as BenchRecord[];
-    process.stdout.write(formatRecords(records));
+    process.stdout.write(formatBenchTable(records));
     const saver = Object.entries(module).find(([key, value]) => /^save\w*Records$/.test(key) && typeof value === 'function');
-    const file = saver ? await (saver[1] as (records: BenchRecord[]) => Promise<string>)(records) : await mergeIntoDefault(records);
+    const file = saver ? await (saver[1] as (records: BenchRecord[]) => Promise<string>)(records) : await mergeBenchRecords('runtime-gpu', records);
     process.stdout.write(`wrote ${file}\n`);
   }
 }

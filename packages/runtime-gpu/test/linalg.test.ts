@@ -6,6 +6,7 @@ import {
   inverseHessianFactor,
   NotPositiveDefiniteError,
   reference,
+  ShapeError,
   type Device,
   type DeviceKind,
 } from '../src/index.js';
@@ -113,6 +114,13 @@ describe.each(DEVICE_KINDS)('linalg on %s', (kind: DeviceKind) => {
     expect((error as NotPositiveDefiniteError).pivotIndex).toBe(2);
     expect((error as NotPositiveDefiniteError).pivotValue).toBeCloseTo(-3, 5);
     expect((error as Error).message).toMatch(/cholesky: f32 tensor #\d+ \[3, 3\] on \w+ is not positive definite \(pivot 2/);
+  });
+
+  it('rejects invalid Cholesky inputs', async () => {
+    expect(() => choleskyInverse(device.zeros([3, 4]))).toThrow(ShapeError);
+    expect(() => choleskyInverse(device.zeros([3, 4]))).toThrow(/choleskyInverse: f32 tensor #\d+ \[3, 4\] on \w+ must be a square matrix/);
+    await expect(inverseHessianFactor(device.zeros([4, 4]), -0.5)).rejects.toThrow(/inverseHessianFactor: percdamp must be a finite number ≥ 0.*got -0.5/);
+    await expect(inverseHessianFactor(device.zeros([4, 4]), Number.NaN)).rejects.toThrow(/percdamp must be a finite number/);
   });
 
   it('raises NotPositiveDefiniteError for a zero matrix without damping', async () => {

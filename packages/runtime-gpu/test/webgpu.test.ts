@@ -9,6 +9,8 @@ import {
   createWebGpuDevice,
   DeviceLostError,
   disposeDevices,
+  f16BitsToF32Array,
+  f32ArrayToF16Bits,
   getDevice,
   HessianAccumulator,
   LimitError,
@@ -17,10 +19,13 @@ import {
   reduceRows,
   reference,
   setMatmulKernelPreference,
-  sumRows,
+  transpose,
+  columnSumSquares,
+  wandaScalerUpdate,
   unary,
   type WebGpuDevice,
 } from '../src/index.js';
+import { setDirectMatmulShape } from '../src/webgpu/kernels/matmul.js';
 import { expectClose, gpuAvailable, seededValues, TOLERANCE } from './helpers.js';
 
 describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
@@ -78,6 +83,51 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
     expectClose(await unary('square', small.tensor(a, [3000])).read(), reference.unary('square', a), TOLERANCE.f32, 'square');
   });
 
+  it('splits row reductions larger than one binding', async () => {
+    // The small device binds at most 960 f32 after alignment slack: [100, 30] needs 4 row windows,
+    // and rows of 2500 elements need per-segment partials.
+    for (const [rows, cols] of [[100, 30], [3, 2500], [1, 961]] as const) {
+      const x = seededValues(rows * cols, rows + cols);
+      for (const op of ['sum', 'max', 'meanSquare'] as const) {
+        const out = reduceRows(op, small.tensor(x, [rows, cols]));
+        expectClose(await out.read(), reference.reduceRows(op, x, rows, cols), { atol: 1e-4, rtol: 1e-4 }, `${op} [${rows}, ${cols}]`);
+      }
+    }
+  });
+
+  it('splits f16 row reductions larger than one binding', async () => {
+    if (!small.supportsDType('f16')) return;
+    const x = seededValues(2 * 4000, 3);
+    const out = reduceRows('meanSquare', small.tensor(x, [2, 4000], 'f16'));
+    expectClose(await out.read(), reference.reduceRows('meanSquare', Float32Array.from(x, (v) => Math.fround(v)), 2, 4000), TOLERANCE.f16, 'f16 meanSquare');
+  });
+
+  it('splits transposes larger than one binding', async () => {
+    // [5, 12, 7]: several planes per window; [2, 40, 50]: planes of 2000 elements cut into tiles; [1, 3, 1500]: rows longer than a window.
+    for (const [batch, rows, cols] of [[5, 12, 7], [2, 40, 50], [1, 3, 1500]] as const) {
+      const x = seededValues(batch * rows * cols, rows);
+      const out = transpose(small.tensor(x, [batch, rows, cols]));
+      expect(out.shape).toEqual([batch, cols, rows]);
+      expectClose(await out.read(), reference.transpose(x, batch, rows, cols), { atol: 0, rtol: 0 }, `transpose [${batch}, ${rows}, ${cols}]`);
+    }
+  });
+
+  it('splits column sums of squares larger than one binding', async () => {
+    for (const [rows, d] of [[300, 20], [5, 1500], [0, 8]] as const) {
+      const x = seededValues(rows * d, d);
+      const sums = columnSumSquares(small.tensor(x, [rows, d]));
+      expectClose(await sums.read(), reference.columnSumSquares(x, rows, d), { atol: 1e-4, rtol: 1e-5 }, `column sums [${rows}, ${d}]`);
+    }
+    // The running Wanda scaler weighs the old state by previous / total samples.
+    const rows = 200;
+    const d = 30;
+    const x = seededValues(rows * d, 11);
+    const state = seededValues(d, 12).map(Math.abs);
+    const updated = wandaScalerUpdate(small.tensor(state, [d]), small.tensor(x, [rows, d]), 100, rows);
+    const expected = reference.columnSumSquares(x, rows, d).map((sum, c) => (100 * state[c] + sum) / (100 + rows));
+    expectClose(await updated.read(), expected, { atol: 1e-5, rtol: 1e-5 }, 'wandaScalerUpdate');
+  });
+
   it('runs both matmul shader families', async () => {
     const [m, k, n] = [72, 64, 96];
     const a = seededValues(m * k, 5);
@@ -91,6 +141,26 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
     setMatmulKernelPreference('auto');
   });
 
+  it('runs every direct kernel shape', async () => {
+    // N = 1024 gives the automatic 256-thread width. The other shapes are alternatives that a benchmark sweep can select.
+    const [batch, m, k, n] = [2, 37, 40, 1024];
+    const a = seededValues(batch * m * k, 8);
+    const b = seededValues(k * n, 9);
+    const bias = seededValues(n, 10);
+    const expected = reference.matmul({ a, b, bias, batch, batchB: 1, m, k, n });
+    setMatmulKernelPreference('direct');
+    try {
+      for (const shape of [null, { rows: 24, width: 128, kUnroll: 4 }, { rows: 32, width: 64, kUnroll: 8 }, { rows: 8, width: 64, kUnroll: 4, columnBlocks: 2 }] as const) {
+        setDirectMatmulShape(shape);
+        const c = matmul(device.tensor(a, [batch, m, k]), device.tensor(b, [k, n]), { bias: device.tensor(bias, [n]) });
+        expectClose(await c.read(), expected, TOLERANCE.f32, `direct ${JSON.stringify(shape)}`);
+      }
+    } finally {
+      setDirectMatmulShape(null);
+      setMatmulKernelPreference('auto');
+    }
+  });
+
   it('accumulates the Hessian with the tiled SYRK path', async () => {
     setMatmulKernelPreference('tiled');
     const rows = 50;
@@ -102,6 +172,24 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
     expectClose(await hessian.hessian.read(), reference.hessian(x, rows, d, rows), { atol: 1e-5, rtol: 1e-4 }, 'H');
     hessian.dispose();
     setMatmulKernelPreference('auto');
+  });
+
+  it('accumulates a Hessian larger than one binding', async () => {
+    // d = 40 gives a 6,400-byte H on the small device, so the product is chunked and H is never bound whole.
+    const rows = 50;
+    const d = 40;
+    const x = seededValues(rows * d, 13);
+    const dtypes = small.supportsDType('f16') ? (['f32', 'f16'] as const) : (['f32'] as const);
+    for (const dtype of dtypes) {
+      // The reference sees the same f16-rounded inputs as the device.
+      const values = dtype === 'f16' ? f16BitsToF32Array(f32ArrayToF16Bits(x)) : x;
+      const hessian = new HessianAccumulator(small, d);
+      hessian.add(small.tensor(x.subarray(0, 20 * d), [20, d], dtype));
+      hessian.add(small.tensor(x.subarray(20 * d), [30, d], dtype));
+      const tolerance = { atol: 1e-5, rtol: 1e-4 };
+      expectClose(await hessian.hessian.read(), reference.hessian(values, rows, d, rows), tolerance, `H ${dtype}`);
+      hessian.dispose();
+    }
   });
 
   it('runs the direct matmul without subgroups', async () => {
@@ -184,8 +272,10 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu failures', () => {
   it('raises LimitError where splitting is missing', async () => {
     const device = await createWebGpuDevice({ planningLimits: { maxStorageBufferBindingSize: 4096 } });
     try {
-      expect(() => sumRows(device.zeros([100, 30]))).toThrow(LimitError);
-      expect(() => sumRows(device.zeros([100, 30]))).toThrow(/reduceRows\(sum\): f32 tensor #\d+ \[100, 30\] on webgpu needs 12000 bytes, over maxStorageBufferBindingSize 4096/);
+      // A broadcast operand is bound whole, so one larger than a binding is rejected.
+      const addOversizedBroadcast = (): unknown => add(device.zeros([1100, 2]), device.zeros([1100, 1]));
+      expect(addOversizedBroadcast).toThrow(LimitError);
+      expect(addOversizedBroadcast).toThrow(/add: broadcast input f32 tensor #\d+ \[1100, 1\] on webgpu exceeds maxStorageBufferBindingSize 4096; split it first/);
     } finally {
       device.dispose();
     }

@@ -87,6 +87,21 @@ export function assertSquareMatrix(op: string, tensor: Tensor): number {
   return tensor.shape[0];
 }
 
+/**
+ * Checks the input of the Cholesky-family kernels (cholesky, choleskyInverse,
+ * inverseHessianFactor), identical on every device: one f32 square matrix
+ * and, when given, a finite non-negative damping fraction. Returns the order d.
+ */
+export function assertCholeskyInput(op: string, inputs: readonly Tensor[], percdamp?: number): number {
+  if (inputs.length !== 1) throw new ShapeError(`${op}: expected one square matrix, got ${inputs.length} inputs (${describeInputs(inputs)})`);
+  const d = assertSquareMatrix(op, inputs[0]);
+  assertDTypes(op, inputs, ['f32']);
+  if (percdamp !== undefined && !(Number.isFinite(percdamp) && percdamp >= 0)) {
+    throw new RangeError(`${op}: percdamp must be a finite number ≥ 0 (a fraction of the mean diagonal), got ${percdamp}`);
+  }
+  return d;
+}
+
 /** Checks the inputs of a statistics update: state of `stateShape` and X of shape [..., d]. */
 export function assertStatisticInputs(op: string, state: Tensor, x: Tensor, d: number, previous: number, added: number): number {
   assertRank(op, x, 1);

@@ -331,6 +331,7 @@ export class WebGpuDevice implements Device {
     }
     if (x === 0 || y === 0 || z === 0) return;
 
+    this.#assertBindingSizes(request);
     const pipeline = this.pipeline(request.key, request.code);
     const entries: GPUBindGroupEntry[] = request.bindings.map((binding, index) => ({
       binding: index,
@@ -352,6 +353,21 @@ export class WebGpuDevice implements Device {
     if (uniformBuffer !== null) this.pool.release(uniformBuffer);
 
     if (++this.#dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  /**
+   * Raises LimitError for a storage binding larger than maxStorageBufferBindingSize. Dawn
+   * would reject it too, but only against the adapter's limit, so this check also makes
+   * lowered `planningLimits` catch a kernel that binds a whole oversized tensor.
+   */
+  #assertBindingSizes(request: DispatchRequest): void {
+    const limit = this.limits.maxStorageBufferBindingSize;
+    for (const [index, binding] of request.bindings.entries()) {
+      const size = 'buffer' in binding ? binding.size ?? binding.buffer.size - (binding.offset ?? 0) : binding.size;
+      if (size > limit) {
+        throw new LimitError(`${request.key}: storage binding ${index} spans ${size} bytes, over maxStorageBufferBindingSize ${limit}; the kernel must split its work into windows`);
+      }
+    }
   }
 
   /** Records a buffer-to-buffer copy (outside any compute pass). */

@@ -5,7 +5,7 @@
  */
 import { NotPositiveDefiniteError } from '../../errors.js';
 import { registerKernel } from '../../kernels/registry.js';
-import { assertDTypes, assertSquareMatrix } from '../../kernels/validate.js';
+import { assertCholeskyInput } from '../../kernels/validate.js';
 import { asCpuDevice } from '../cpu-device.js';
 import { choleskyBlockedF64, choleskyInverseBlockedF64, inverseHessianFactorBlockedF64 } from '../linalg-blocked.js';
 import type { OrtSessionCache } from '../ort-sessions.js';
@@ -18,9 +18,7 @@ function registerFactorKernel<A extends Record<string, unknown>>(
     name,
     device: 'cpu',
     run(inputs, attrs, device) {
-      const [a] = inputs;
-      const n = assertSquareMatrix(name, a);
-      assertDTypes(name, inputs, ['f32']);
+      const n = assertCholeskyInput(name, inputs, (attrs as { percdamp?: number }).percdamp);
       const outputs = [
         { shape: [n, n], dtype: 'f32' as const },
         { shape: [2], dtype: 'f32' as const },
@@ -47,9 +45,7 @@ registerKernel({
   name: 'choleskyInverse',
   device: 'cpu',
   run(inputs, _attrs, device) {
-    const [l] = inputs;
-    const n = assertSquareMatrix('choleskyInverse', l);
-    assertDTypes('choleskyInverse', inputs, ['f32']);
+    const n = assertCholeskyInput('choleskyInverse', inputs);
     const cpu = asCpuDevice(device);
     return cpu.enqueue('choleskyInverse', inputs, [{ shape: [n, n], dtype: 'f32' }], async ([data]) => [
       Float32Array.from(await choleskyInverseBlockedF64(data as Float32Array, n, cpu.sessions)),

@@ -16,6 +16,11 @@ interface MatmulAttrs extends Record<string, unknown> {
   transB: boolean;
 }
 
+/**
+ * Builds the graph of one matmul variant. Its last node writes the graph
+ * output Y itself: a trailing Identity would cost a full copy of the result,
+ * because onnxruntime keeps an Identity that produces a graph output.
+ */
 function buildMatmulGraph(rank: number, rankB: number, transA: boolean, transB: boolean, hasBias: boolean): Uint8Array {
   const graph = new GraphBuilder('matmul');
   const dimsA = Array.from({ length: rank }, (_, i) => `a${i}`);
@@ -24,17 +29,19 @@ function buildMatmulGraph(rank: number, rankB: number, transA: boolean, transB: 
   let b = graph.input('B', dimsB);
   const bias = hasBias ? graph.input('bias', ['n']) : null;
 
-  let product: string;
   if (rank === 2 && (transA || transB)) {
     const inputs = bias ? [a, b, bias] : [a, b];
-    [product] = graph.node('Gemm', inputs, { transA: transA ? 1 : 0, transB: transB ? 1 : 0 });
+    graph.node('Gemm', inputs, { transA: transA ? 1 : 0, transB: transB ? 1 : 0 }, ['Y']);
   } else {
     if (transA) [a] = graph.node('Transpose', [a], { perm: swapLastTwo(rank) });
     if (transB) [b] = graph.node('Transpose', [b], { perm: swapLastTwo(rankB) });
-    [product] = graph.node('MatMul', [a, b]);
-    if (bias) [product] = graph.node('Add', [product, bias]);
+    if (bias) {
+      const [product] = graph.node('MatMul', [a, b]);
+      graph.node('Add', [product, bias], {}, ['Y']);
+    } else {
+      graph.node('MatMul', [a, b], {}, ['Y']);
+    }
   }
-  graph.node('Identity', [product], {}, ['Y']);
   graph.output('Y');
   return graph.build();
 }

@@ -38,13 +38,20 @@ export interface DirectMatmulConfig {
   triangular: boolean;
   /** Whether A values are shared through subgroupBroadcast. It needs rows a multiple of 8 and subgroups of at least 8. */
   subgroups: boolean;
+  /** k steps per loop iteration of the plain-A subgroup kernel: 4 or 8 (K must then be a multiple of it). Default 4. */
+  kUnroll?: number;
+  /**
+   * vec4 columns per thread of the plain-A subgroup kernel: 1 or 2. With 2, a thread also
+   * computes the column `width` vec4s to the right, so each broadcast A value feeds two FMAs. Default 1.
+   */
+  columnBlocks?: number;
 }
 
 /** Uniform field order (all in vec4 units except M, K, alpha, beta, hasBias). */
 export const DIRECT_UNIFORMS = ['M', 'N4', 'K', 'lda4', 'ldb4', 'ldc4', 'aOffset4', 'bOffset4', 'cOffset4', 'aBatch4', 'bBatch4', 'cBatch4', 'alpha', 'beta', 'hasBias'] as const;
 
 export function directMatmulKey(config: DirectMatmulConfig): string {
-  return `matmul-direct:f32:tA${+config.transA}:r${config.rows}:w${config.width}:tri${+config.triangular}:sg${+config.subgroups}`;
+  return `matmul-direct:f32:tA${+config.transA}:r${config.rows}:w${config.width}:tri${+config.triangular}:sg${+config.subgroups}:ku${config.kUnroll ?? 4}:cb${config.columnBlocks ?? 1}`;
 }
 
 export function directMatmulShader(config: DirectMatmulConfig): string {
@@ -135,14 +142,15 @@ fn store(index: u32, value: vec4<f32>, j4: u32) {
 function skipBelowDiagonalLine(config: DirectMatmulConfig): string {
   if (!config.triangular) return '';
   return `// Symmetric output: a workgroup whose first row lies below its last column is mirrored later.
-  if (i0 >= (wid.x + 1u) * ${config.width * 4}u) { return; }`;
+  if (i0 >= (wid.x + 1u) * ${config.width * 4 * (config.columnBlocks ?? 1)}u) { return; }`;
 }
 
 /** Builds the kernel whose A values travel through subgroupBroadcast (see the file header). */
 function subgroupMatmulShader(config: DirectMatmulConfig): string {
+  if ((config.columnBlocks ?? 1) > 1 && !config.transA) return wideSubgroupMatmulShader(config);
   const rows = config.rows;
   const accumulators = Array.from({ length: rows }, (_, r) => `var acc${r} = vec4<f32>(0.0);`).join('\n  ');
-  const { bases, loop } = config.transA ? transposedSubgroupLoop(rows) : plainSubgroupLoop(rows);
+  const { bases, loop } = config.transA ? transposedSubgroupLoop(rows) : plainSubgroupLoop(rows, config.kUnroll ?? 4);
 
   const stores = Array.from(
     { length: rows },
@@ -171,8 +179,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 `;
 }
 
-/** Builds the plain-A k loop: per 4 k, ROWS / 8 loads of A, 4 loads of B and 4 · ROWS vec4 FMAs. */
-function plainSubgroupLoop(rows: number): { bases: string; loop: string } {
+/** Builds the plain-A subgroup kernel with `columnBlocks` vec4 columns per thread, `width` vec4s apart. */
+function wideSubgroupMatmulShader(config: DirectMatmulConfig): string {
+  const rows = config.rows;
+  const blocks = config.columnBlocks ?? 1;
+  const lines: string[] = [];
+  for (let c = 0; c < blocks; c++) {
+    lines.push(`let j4_${c} = wid.x * ${config.width * blocks}u + ${c * config.width}u + lid.x;`);
+    lines.push(`let bBase${c} = p.bOffset4 + batch * p.bBatch4 + min(j4_${c}, p.N4 - 1u);`);
+    for (let r = 0; r < rows; r++) lines.push(`var acc${r}_${c} = vec4<f32>(0.0);`);
+  }
+  for (let g = 0; g < rows / SUBGROUP_ROWS_PER_LOAD; g++) {
+    lines.push(`let aRow${g} = p.aOffset4 + batch * p.aBatch4 + min(i0 + ${g * SUBGROUP_ROWS_PER_LOAD}u + sid % ${SUBGROUP_ROWS_PER_LOAD}u, p.M - 1u) * p.lda4;`);
+  }
+
+  const step: string[] = [];
+  for (let g = 0; g < rows / SUBGROUP_ROWS_PER_LOAD; g++) step.push(`let aq${g} = a[aRow${g} + k / 4u];`);
+  for (let kk = 0; kk < 4; kk++) {
+    for (let c = 0; c < blocks; c++) step.push(`let b${kk}_${c} = b[bBase${c} + (k + ${kk}u) * p.ldb4];`);
+    for (let r = 0; r < rows; r++) {
+      step.push(`let a${kk}_${r} = vec4<f32>(subgroupBroadcast(aq${Math.floor(r / SUBGROUP_ROWS_PER_LOAD)}.${'xyzw'[kk]}, ${r % SUBGROUP_ROWS_PER_LOAD}u));`);
+      for (let c = 0; c < blocks; c++) step.push(`acc${r}_${c} = fma(a${kk}_${r}, b${kk}_${c}, acc${r}_${c});`);
+    }
+  }
+
+  const stores: string[] = [];
+  for (let c = 0; c < blocks; c++) {
+    for (let r = 0; r < rows; r++) {
+      stores.push(`if (i0 + ${r}u < p.M && j4_${c} < p.N4) { store(p.cOffset4 + batch * p.cBatch4 + (i0 + ${r}u) * p.ldc4 + j4_${c}, acc${r}_${c}, j4_${c}); }`);
+    }
+  }
+
+  return `enable subgroups;
+
+${DECLARATIONS}
+
+@compute @workgroup_size(${config.width}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let i0 = wid.y * ${rows}u;
+  ${skipBelowDiagonalLine(config)}
+  let batch = wid.z;
+  ${lines.join('\n  ')}
+
+  for (var k = 0u; k < p.K; k = k + 4u) {
+    ${step.join('\n    ')}
+  }
+
+  ${stores.join('\n  ')}
+}
+`;
+}
+
+/**
+ * Builds the plain-A k loop: per 4 k, ROWS / 8 loads of A, 4 loads of B and 4 · ROWS vec4 FMAs.
+ * With kUnroll 8 one iteration covers two vec4s of A per row group.
+ */
+function plainSubgroupLoop(rows: number, kUnroll: number): { bases: string; loop: string } {
   // Row group g: invocation s loads row i0 + 8g + s % 8, clamped so the last rows stay in bounds.
   const bases = Array.from(
     { length: rows / SUBGROUP_ROWS_PER_LOAD },
@@ -180,16 +242,18 @@ function plainSubgroupLoop(rows: number): { bases: string; loop: string } {
   ).join('\n  ');
 
   const step: string[] = [];
-  for (let g = 0; g < rows / SUBGROUP_ROWS_PER_LOAD; g++) step.push(`let aq${g} = a[aRow${g} + k / 4u];`);
-  for (let kk = 0; kk < 4; kk++) {
-    step.push(`let b${kk} = b[bBase + (k + ${kk}u) * p.ldb4];`);
-    for (let r = 0; r < rows; r++) {
-      const lane = r % SUBGROUP_ROWS_PER_LOAD;
-      const group = Math.floor(r / SUBGROUP_ROWS_PER_LOAD);
-      step.push(`acc${r} = fma(vec4<f32>(subgroupBroadcast(aq${group}.${'xyzw'[kk]}, ${lane}u)), b${kk}, acc${r});`);
+  for (let half = 0; half < kUnroll / 4; half++) {
+    for (let g = 0; g < rows / SUBGROUP_ROWS_PER_LOAD; g++) step.push(`let aq${half}_${g} = a[aRow${g} + k / 4u + ${half}u];`);
+    for (let kk = 0; kk < 4; kk++) {
+      step.push(`let b${half}_${kk} = b[bBase + (k + ${half * 4 + kk}u) * p.ldb4];`);
+      for (let r = 0; r < rows; r++) {
+        const lane = r % SUBGROUP_ROWS_PER_LOAD;
+        const group = Math.floor(r / SUBGROUP_ROWS_PER_LOAD);
+        step.push(`acc${r} = fma(vec4<f32>(subgroupBroadcast(aq${half}_${group}.${'xyzw'[kk]}, ${lane}u)), b${half}_${kk}, acc${r});`);
+      }
     }
   }
-  const loop = `for (var k = 0u; k < p.K; k = k + 4u) {
+  const loop = `for (var k = 0u; k < p.K; k = k + ${kUnroll}u) {
     ${step.join('\n    ')}
   }`;
   return { bases, loop };

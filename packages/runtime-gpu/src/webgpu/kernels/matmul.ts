@@ -15,6 +15,7 @@ import { asWebGpuDevice, type BufferBinding, type GpuStorage, type WebGpuDevice 
 import { packUniforms } from '../wgsl.js';
 import { directMatmulKey, directMatmulShader, SUBGROUP_ROWS_PER_LOAD, type DirectMatmulConfig } from './matmul-direct-shader.js';
 import { matmulKey, matmulShader, tileShape, type MatmulShaderConfig, type MatmulTileConfig } from './matmul-shader.js';
+import { span, STORAGE_OFFSET_ALIGNMENT, windowOf } from './windows.js';
 
 /** Shader family for matmul. `auto` takes the direct kernel on software adapters when the shapes allow it. */
 export type MatmulKernelPreference = 'auto' | 'tiled' | 'direct';
@@ -31,21 +32,56 @@ export function setMatmulKernelPreference(preference: MatmulKernelPreference): M
 /**
  * Rows per thread of the direct kernel. Without subgroups, 8 measured best on lavapipe
  * because 16 spills registers and costs 16 uniform A loads per 4 k. With subgroups and
- * plain A, 16 rows cost 2 A loads per 4 k and measured faster than 8 and than 32. With
- * subgroups and transposed A, 8 rows measured faster than 16.
+ * transposed A, 8 rows measured faster than 16.
  */
 const DIRECT_ROWS = 8;
-const DIRECT_SUBGROUP_ROWS = 16;
 const DIRECT_WIDTH = 128;
+
+/** Shape of the plain-A subgroup kernel: rows per thread, threads per workgroup (`auto`: see directWidth) and k steps per loop iteration. */
+export interface DirectMatmulShape {
+  rows: number;
+  width: number | 'auto';
+  kUnroll: 4 | 8;
+  /** vec4 columns per thread (see DirectMatmulConfig.columnBlocks); 2 needs kUnroll 4. */
+  columnBlocks?: 1 | 2;
+}
+
+/**
+ * NOTE: chosen with a 1024³ f32 sweep on lavapipe (2-core AMD EPYC host, load average 7–24
+ * from other jobs), in GFLOP per CPU-second of the process over three to six rounds each.
+ * 16 rows × 256 threads measured 9.3–12.0, 16 × 128 9.0–10.8, 24 × 256 8.8–10.1,
+ * 32 × 256 8.7–9.1, 32 × 128 6.6–8.7 and 24 × 64 7.1–7.3. Eight k steps per iteration
+ * measured 6.0–7.4, and two vec4 columns per thread 8.8–9.1 (8 rows × 128 threads) and
+ * 9.3–10.1 (16 × 128). More rows spill more accumulators, and that costs more than the A
+ * loads they save. The differences near the top are within the noise of a loaded host.
+ */
+const DEFAULT_DIRECT_SHAPE: DirectMatmulShape = { rows: 16, width: 'auto', kUnroll: 4 };
+let directShape: DirectMatmulShape = DEFAULT_DIRECT_SHAPE;
+
+/** Overrides the plain-A subgroup kernel's shape (benchmarks compare shapes); returns the previous one. `null` restores the default. */
+export function setDirectMatmulShape(shape: DirectMatmulShape | null): DirectMatmulShape {
+  const previous = directShape;
+  directShape = shape ?? DEFAULT_DIRECT_SHAPE;
+  return previous;
+}
+
+/**
+ * Threads per workgroup of the subgroup kernel: 256 when they all get columns
+ * (N a multiple of 1024), else 128, because threads past N still run the loop
+ * for the subgroup broadcasts.
+ */
+function directWidth(n4: number): number {
+  if (directShape.width !== 'auto') return directShape.width;
+  return n4 % 256 === 0 ? 256 : 128;
+}
 
 /**
  * Whether the direct kernel may share A values through subgroups: every subgroup must
  * be at least as wide as the rows (or k steps) that one load covers.
- * NOTE: a standalone 1024³ f32 timing script on lavapipe (Mesa 25.0, LLVM 15, 256-bit,
- * 2-core AMD EPYC host with a load average of 9–14 from other jobs) measured 7.3–9.1 GFLOP
- * per CPU-second for the subgroup kernel and 3.9–4.7 without subgroups (transposed A:
- * 7.0 against 4.0). Two idle cores would give an estimated 15–18 GFLOP/s, short of the
- * 20 GFLOP/s aimed for. That estimate is untested because the cores were never idle.
+ * NOTE: at 1024³ f32 on lavapipe (2-core host, load average 9–23 from other jobs), the
+ * subgroup kernel measured 7.3–12.0 GFLOP per CPU-second and the kernel without subgroups
+ * 3.9–4.7. Two idle cores would give at most about twice the first figure, an estimate
+ * (never measured on idle cores) that reaches the 20 GFLOP/s aimed for only in the best case.
  */
 function useSubgroupRows(device: WebGpuDevice): boolean {
   return device.features.has('subgroups') && device.limits.subgroupMinSize >= SUBGROUP_ROWS_PER_LOAD;
@@ -59,22 +95,6 @@ export const SMALL_TILE: MatmulTileConfig = { wgX: 8, wgY: 8, rows: 4, vecCols: 
 export function chooseTile(m: number, n: number, batch: number): MatmulTileConfig {
   const largeTiles = Math.ceil(m / 64) * Math.ceil(n / 64) * batch;
   return largeTiles >= 16 ? LARGE_TILE : SMALL_TILE;
-}
-
-const STORAGE_OFFSET_ALIGNMENT = 256;
-
-/** Builds a binding that covers elements [start, end) of a buffer and returns the element offset of `start` inside it. */
-function windowOf(buffer: GPUBuffer, dtype: DType, start: number, end: number): { binding: BufferBinding; offset: number } {
-  const bytes = bytesPerElement(dtype);
-  const byteStart = start * bytes;
-  const alignedStart = Math.floor(byteStart / STORAGE_OFFSET_ALIGNMENT) * STORAGE_OFFSET_ALIGNMENT;
-  const byteEnd = Math.min(buffer.size, Math.ceil((Math.max(end, start + 1) * bytes) / 4) * 4);
-  return { binding: { buffer, offset: alignedStart, size: byteEnd - alignedStart }, offset: (byteStart - alignedStart) / bytes };
-}
-
-/** Elements spanned by a row-major region of `rows` rows × `cols` columns with leading dimension `ld`. */
-function span(rows: number, cols: number, ld: number): number {
-  return rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
 }
 
 export interface GemmArgs {
@@ -98,14 +118,17 @@ export interface GemmArgs {
   triangular?: boolean;
 }
 
-/** Records C = α·op(A)·op(B) + β·C + bias, chunked as needed to fit binding limits. */
-export function recordGemm(device: WebGpuDevice, args: GemmArgs): void {
+/**
+ * Records C = α·op(A)·op(B) + β·C + bias, chunked as needed to fit binding limits.
+ * Returns true when, on a `triangular` request, only the upper triangle was computed,
+ * so the caller must mirror it. The chunked path always computes all of C.
+ */
+export function recordGemm(device: WebGpuDevice, args: GemmArgs): boolean {
   const { dtype, m, n, k, batch } = args;
   const lda = args.transA ? m : k;
   const ldb = args.transB ? k : n;
   const ldc = n;
   const limit = device.limits.maxStorageBufferBindingSize - STORAGE_OFFSET_ALIGNMENT;
-  const bytes = bytesPerElement(dtype);
   const tile = chooseTile(m, n, batch);
   const { tileM, tileN } = tileShape(tile);
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
@@ -115,22 +138,26 @@ export function recordGemm(device: WebGpuDevice, args: GemmArgs): void {
     args.a.byteLength <= limit && args.b.byteLength <= limit && args.c.byteLength <= limit && Math.ceil(m / tileM) <= maxGroups && Math.ceil(n / tileN) <= maxGroups;
 
   const subgroups = useSubgroupRows(device);
-  const directRows = subgroups && !args.transA ? DIRECT_SUBGROUP_ROWS : DIRECT_ROWS;
+  const plainSubgroups = subgroups && !args.transA;
+  const directRows = plainSubgroups ? directShape.rows : DIRECT_ROWS;
+  const kUnroll = plainSubgroups ? directShape.kUnroll : 4;
+  const columnBlocks = plainSubgroups ? directShape.columnBlocks ?? 1 : 1;
+  const width = plainSubgroups ? directWidth(n / 4 / columnBlocks) : DIRECT_WIDTH;
   const directFits =
-    dtype === 'f32' && !args.transB && n % 4 === 0 && (args.transA ? m % 4 === 0 : k % 4 === 0) &&
-    Math.ceil(n / 4 / DIRECT_WIDTH) <= maxGroups && Math.ceil(m / directRows) <= maxGroups && batch <= maxGroups;
+    dtype === 'f32' && !args.transB && n % 4 === 0 && (args.transA ? m % 4 === 0 : k % kUnroll === 0) &&
+    Math.ceil(n / 4 / width / columnBlocks) <= maxGroups && Math.ceil(m / directRows) <= maxGroups && batch <= maxGroups;
   const useDirect = fitsWhole && directFits && (kernelPreference === 'direct' || (kernelPreference === 'auto' && device.info.isFallbackAdapter));
   if (useDirect) {
-    const config: DirectMatmulConfig = { transA: args.transA, rows: directRows, width: DIRECT_WIDTH, triangular: args.triangular === true && m === n, subgroups };
+    const config: DirectMatmulConfig = { transA: args.transA, rows: directRows, width, triangular: args.triangular === true && m === n, subgroups, kUnroll, columnBlocks };
     device.dispatch({
       key: directMatmulKey(config),
       code: () => directMatmulShader(config),
       bindings: [args.a.buffer, args.b.buffer, args.c.buffer, bias],
       uniforms: packUniforms([m, n / 4, k, lda / 4, ldb / 4, ldc / 4, 0, 0, 0, (m * k) / 4, args.bBatchStride / 4, (m * n) / 4,
         { f: args.alpha }, { f: args.beta }, args.bias ? 1 : 0]),
-      workgroups: [Math.ceil(n / 4 / DIRECT_WIDTH), Math.ceil(m / directRows), batch],
+      workgroups: [Math.ceil(n / 4 / width / columnBlocks), Math.ceil(m / directRows), batch],
     });
-    return;
+    return config.triangular;
   }
 
   if (fitsWhole) {
@@ -150,12 +177,76 @@ export function recordGemm(device: WebGpuDevice, args: GemmArgs): void {
         values: [m, n, k, lda, ldb, ldc, batch0 * m * k, batch0 * args.bBatchStride, batch0 * m * n, m * k, args.bBatchStride, m * n,
           { f: args.alpha }, { f: args.beta }, args.bias ? 1 : 0, 0, tilesN],
       });
-      if (batch0 + batches >= batch) return;
+      if (batch0 + batches >= batch) return triangular;
     }
-    if (!triangular) return;
+    if (!triangular) return false;
   }
 
-  // Chunked path: shrink the M, N and K steps until every window fits one binding.
+  recordChunkedGemm(device, {
+    a: { buffer: args.a.buffer, offset: 0, ld: lda },
+    b: { buffer: args.b.buffer, offset: 0, ld: ldb },
+    c: { buffer: args.c.buffer, offset: 0, ld: ldc },
+    bias: args.bias ? args.bias.buffer : null,
+    dtype,
+    transA: args.transA,
+    transB: args.transB,
+    batch,
+    batchStrides: [m * k, args.bBatchStride, m * n],
+    m,
+    n,
+    k,
+    alpha: args.alpha,
+    beta: args.beta,
+    lowerOnly: false,
+  });
+  return false;
+}
+
+/** A matrix inside a buffer: elements from `offset` with leading dimension `ld`. */
+export interface MatrixRegion {
+  buffer: GPUBuffer;
+  offset: number;
+  ld: number;
+}
+
+interface ChunkedGemmArgs {
+  a: MatrixRegion;
+  b: MatrixRegion;
+  c: MatrixRegion;
+  bias: GPUBuffer | null;
+  dtype: DType;
+  transA: boolean;
+  transB: boolean;
+  batch: number;
+  /** Elements between consecutive batches of A, B and C. */
+  batchStrides: [number, number, number];
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  /** Skip output chunks that lie wholly above the diagonal (the caller needs only the lower triangle of C). */
+  lowerOnly: boolean;
+}
+
+/**
+ * Records the product with the tiled shader, one dispatch per chunk of M, N
+ * and K. The steps shrink until the A, B and C windows of every chunk fit one
+ * binding and its grid fits the workgroup limit. K chunks after the first add
+ * into C (β = 1).
+ */
+function recordChunkedGemm(device: WebGpuDevice, args: ChunkedGemmArgs): void {
+  const { dtype, m, n, k, batch } = args;
+  const lda = args.a.ld;
+  const ldb = args.b.ld;
+  const ldc = args.c.ld;
+  const limit = device.limits.maxStorageBufferBindingSize - STORAGE_OFFSET_ALIGNMENT;
+  const bytes = bytesPerElement(dtype);
+  const tile = chooseTile(m, n, batch);
+  const { tileM, tileN } = tileShape(tile);
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  const bias = args.bias ?? dummyBias(device);
+
   let mStep = m;
   let nStep = n;
   let kStep = k;
@@ -184,14 +275,16 @@ export function recordGemm(device: WebGpuDevice, args: GemmArgs): void {
   }
 
   const config: MatmulShaderConfig = { dtype, transA: args.transA, transB: args.transB, tile, triangular: false };
+  const [aStride, bStride, cStride] = args.batchStrides;
   for (let p = 0; p < batch; p++) {
-    const aBase = p * m * k;
-    const bBase = p * args.bBatchStride;
-    const cBase = p * m * n;
+    const aBase = args.a.offset + p * aStride;
+    const bBase = args.b.offset + p * bStride;
+    const cBase = args.c.offset + p * cStride;
     for (let m0 = 0; m0 < m; m0 += mStep) {
       const mCount = Math.min(mStep, m - m0);
       for (let n0 = 0; n0 < n; n0 += nStep) {
         const nCount = Math.min(nStep, n - n0);
+        if (args.lowerOnly && n0 >= m0 + mCount) continue;
         for (let k0 = 0; k0 < k; k0 += kStep) {
           const kCount = Math.min(kStep, k - k0);
           const aStart = aBase + (args.transA ? k0 * lda + m0 : m0 * lda + k0);
@@ -272,37 +365,16 @@ registerKernel<{ transA: boolean; transB: boolean }>({
   },
 });
 
-/** A matrix inside a buffer: f32 elements from `offset` with leading dimension `ld`. */
-export interface MatrixRegion {
-  buffer: GPUBuffer;
-  offset: number;
-  ld: number;
-}
-
 /**
- * Records C = α·op(A)·op(B) + β·C on f32 sub-matrices of whole buffers (each
- * buffer must fit one binding, and C's buffer must differ from A's and B's,
- * because WebGPU rejects a writable binding that aliases another).
+ * Records C = α·op(A)·op(B) + β·C on f32 sub-matrices of buffers of any size,
+ * split into binding-sized windows. C's buffer must differ from A's and B's,
+ * because WebGPU rejects a writable binding that aliases another. With
+ * `lowerOnly`, chunks wholly above the diagonal of C are skipped.
  */
 export function recordGemmRegion(
   device: WebGpuDevice,
-  args: { a: MatrixRegion; b: MatrixRegion; c: MatrixRegion; m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number },
+  args: { a: MatrixRegion; b: MatrixRegion; c: MatrixRegion; m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number; lowerOnly?: boolean },
 ): void {
-  const limit = device.limits.maxStorageBufferBindingSize;
-  for (const region of [args.a, args.b, args.c]) {
-    if (region.buffer.size > limit) {
-      throw new LimitError(`matmul: a ${region.buffer.size}-byte buffer exceeds maxStorageBufferBindingSize ${limit} for a sub-matrix product`);
-    }
-  }
-  const tile = chooseTile(args.m, args.n, 1);
-  const { tileM, tileN } = tileShape(tile);
-  const config: MatmulShaderConfig = { dtype: 'f32', transA: args.transA, transB: args.transB, tile, triangular: false };
-  dispatchGemm(device, config, [Math.ceil(args.n / tileN), Math.ceil(args.m / tileM), 1], {
-    a: { buffer: args.a.buffer },
-    b: { buffer: args.b.buffer },
-    c: { buffer: args.c.buffer },
-    bias: { buffer: dummyBias(device) },
-    values: [args.m, args.n, args.k, args.a.ld, args.b.ld, args.c.ld, args.a.offset, args.b.offset, args.c.offset, 0, 0, 0,
-      { f: args.alpha }, { f: args.beta }, 0, 0, 0],
-  });
+  if (args.m === 0 || args.n === 0) return;
+  recordChunkedGemm(device, { ...args, bias: null, dtype: 'f32', batch: 1, batchStrides: [0, 0, 0], lowerOnly: args.lowerOnly === true });
 }

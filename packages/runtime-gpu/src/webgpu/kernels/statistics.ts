@@ -4,13 +4,13 @@
  * with tokens as the K dimension and f32 accumulation even for f16 X. Then a
  * mirror pass copies the upper triangle into the lower one.
  */
-import { registerKernel } from '../../kernels/registry.js';
+import { registerKernel, runKernel } from '../../kernels/registry.js';
 import { assertDTypes, assertRank, assertSquareMatrix, assertStatisticInputs } from '../../kernels/validate.js';
 import type { Tensor } from '../../tensor.js';
 import { asWebGpuDevice, type GpuStorage, type WebGpuDevice } from '../webgpu-device.js';
 import { dispatchLinear, linearMain } from './elementwise.js';
 import { recordGemm } from './matmul.js';
-import { assertBindable, recordColumnSumSquares } from './reduce.js';
+import { recordColumnSumSquares } from './reduce.js';
 
 interface UpdateAttrs extends Record<string, unknown> {
   previousSamples: number;
@@ -45,11 +45,11 @@ registerKernel<UpdateAttrs>({
     const oldWeight = attrs.previousSamples / total;
 
     if (oldWeight !== 0) gpu.copyBuffer(h.storage<GpuStorage>(op).buffer, 0, outStorage.buffer, 0, d * d * 4);
-    // f16 X is widened by the shader on load; the accumulator stays f32.
+    // f16 X is widened to an f32 copy first, and the accumulator stays f32.
     const xStorage = x.storage<GpuStorage>(op);
-    const xF32 = dtype === 'f16' ? widen(gpu, x) : null;
+    const xF32 = dtype === 'f16' ? widen(x) : null;
     const source = xF32 ? xF32.storage<GpuStorage>(op) : xStorage;
-    recordGemm(gpu, {
+    const upperOnly = recordGemm(gpu, {
       a: source,
       b: source,
       c: outStorage,
@@ -67,21 +67,15 @@ registerKernel<UpdateAttrs>({
       triangular: true,
     });
     xF32?.dispose();
-    recordMirrorUpper(gpu, outStorage.buffer, d);
+    // The mirror binds the whole matrix, which only the unchunked SYRK paths guarantee to fit.
+    if (upperOnly) recordMirrorUpper(gpu, outStorage.buffer, d);
     return [out];
   },
 });
 
-function widen(device: WebGpuDevice, x: Tensor): Tensor {
-  const out = device.createTensor(x.shape, 'f32');
-  const code = (): string => `enable f16;
-struct Params { start: u32, count: u32 }
-@group(0) @binding(0) var<storage, read> input: array<f16>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-${linearMain('output[index] = f32(input[index]);')}`;
-  dispatchLinear(device, 'widen:f16', code, [x.storage<GpuStorage>('widen').buffer, out.storage<GpuStorage>('widen').buffer], x.size);
-  return out;
+/** Widens f16 X to f32 through the cast kernel, which splits tensors larger than one binding. */
+function widen(x: Tensor): Tensor {
+  return runKernel('cast', [x], { dtype: 'f32' })[0];
 }
 
 registerKernel<UpdateAttrs>({
@@ -95,7 +89,6 @@ registerKernel<UpdateAttrs>({
     const rows = assertStatisticInputs(op, s, x, d, attrs.previousSamples, attrs.addedSamples);
     assertDTypes(op, [x], ['f32', 'f16']);
     const gpu = asWebGpuDevice(device);
-    assertBindable(gpu, op, x);
     const total = attrs.previousSamples + attrs.addedSamples;
     const out = gpu.createTensor([d], 'f32');
     recordColumnSumSquares(gpu, x, s.storage<GpuStorage>(op).buffer, out.storage<GpuStorage>(op).buffer, rows, d, attrs.previousSamples / total, 1 / total);
