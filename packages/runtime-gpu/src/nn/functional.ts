@@ -11,6 +11,8 @@ import { ShapeError, DTypeError } from '../errors.js';
 import type { ActivationName, RopeLayout } from './reference.js';
 import { finishRecord, runRecorded } from './record.js';
 
+export { reduceMax, reduceMin } from './extremum.js';
+
 function expectRank(op: string, tensor: Tensor, rank: number, role: string): void {
   if (tensor.rank !== rank) throw new ShapeError(`${op}: ${role} must have rank ${rank}, got ${tensor.describe()}`);
 }

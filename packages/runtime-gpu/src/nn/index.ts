@@ -5,12 +5,16 @@
 import { registerNnGradients } from './autograd/gradients.js';
 import { registerCpuNnKernels } from './cpu/kernels.js';
 import { registerWebGpuNnKernels } from './webgpu/kernels.js';
+import { registerExtremum } from './extremum.js';
 
 registerCpuNnKernels();
 registerWebGpuNnKernels();
 registerNnGradients();
+registerExtremum();
 
 export * as nn from './functional.js';
+export { reduceMax, reduceMin } from './extremum.js';
+export { writeTensor } from './write-tensor.js';
 export { IGNORE_INDEX, type AttentionOptions, type RopeConfig } from './functional.js';
 export { Tape, activeTape, noGrad, recordTape } from './autograd/tape.js';
 export { registerGradient, getGradient, listGradients, type GradientFunction, type TapeNode } from './autograd/registry.js';
