@@ -17,9 +17,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { setLogLevel } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, setLogLevel, type BenchRecord } from '@sculpt/core';
 import { createProgramTokenizer, decodeProgram, listPythonFiles, serializeTarget } from '../src/tokenizer/index.js';
-import { mergeResults, type BenchRecord } from './model.js';
 
 const fileCount = Number(process.env.SCULPT_BENCH_TOKENIZER_FILES ?? 300);
 const ITERATIONS = 3;
@@ -101,8 +100,6 @@ export async function benchmarkTokenizer(): Promise<BenchRecord[]> {
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   setLogLevel('warn');
   const records = await benchmarkTokenizer();
-  await mergeResults(records);
-  for (const record of records) {
-    process.stdout.write(`${record.case}: ${record.value.toFixed(1)} ${record.unit} (python3: ${record.baseline?.toFixed(1)}, ratio ${record.ratio?.toFixed(3)})\n`);
-  }
+  await mergeBenchRecords('chaincoder', records, process.env.SCULPT_BENCH_RESULTS_ROOT);
+  process.stdout.write(formatBenchTable(records));
 }

@@ -4,6 +4,20 @@
  */
 import { UsageError } from '@sculpt/core';
 
+/**
+ * Pooling of the description encoder's output into the vectors prepended to
+ * the I/O tokens. `first-last-max-min` is the reference's pooling (the
+ * first/CLS row, the last real row, and the element-wise max and min over the
+ * real rows). `first-last-mean` is the older pooling (first, last, mean) that
+ * checkpoints saved without this field were trained with.
+ */
+export type DescriptionPooling = 'first-last-mean' | 'first-last-max-min';
+
+export const DESCRIPTION_POOLINGS: readonly DescriptionPooling[] = ['first-last-mean', 'first-last-max-min'];
+
+/** Pooling of a config that has no `descriptionPooling` field (checkpoints written before it existed). */
+export const LEGACY_DESCRIPTION_POOLING: DescriptionPooling = 'first-last-mean';
+
 export interface ChainCoderConfig {
   /** Width of every stack (the reference uses 768 for the encoders and 512 for the decoder; one width here). */
   dim: number;
@@ -30,6 +44,8 @@ export interface ChainCoderConfig {
   normEps: number;
   /** Post-LN as in the reference; pre-LN is more stable for deep stacks. */
   preNorm: boolean;
+  /** Description pooling; absent means `first-last-mean`, so older saved configs load unchanged. */
+  descriptionPooling?: DescriptionPooling;
 }
 
 /** Returns the miniature: d = 128, 4 heads, FFN 512, 1 sample-embedder layer, 2 description and 2 encoder layers, 4 decoder layers. */
@@ -48,6 +64,7 @@ export function miniatureConfig(vocabularies: { inputVocab: number; outputVocab:
     maxTargetLength: 512,
     normEps: 1e-12,
     preNorm: false,
+    descriptionPooling: 'first-last-max-min',
     ...vocabularies,
   };
 }
@@ -68,6 +85,7 @@ export function referenceConfig(vocabularies: { inputVocab: number; outputVocab:
     maxTargetLength: 4096,
     normEps: 1e-12,
     preNorm: false,
+    descriptionPooling: 'first-last-max-min',
     ...vocabularies,
   };
 }
@@ -78,5 +96,18 @@ export function checkConfig(config: ChainCoderConfig): void {
       throw new UsageError(`ChainCoder config: ${name} must be a positive integer, got ${value}.`);
     }
   }
+  if (config.descriptionPooling !== undefined && !DESCRIPTION_POOLINGS.includes(config.descriptionPooling)) {
+    throw new UsageError(`ChainCoder config: descriptionPooling must be one of ${DESCRIPTION_POOLINGS.join(', ')}, got ${JSON.stringify(config.descriptionPooling)}.`);
+  }
   if (config.dim % config.heads !== 0) throw new UsageError(`ChainCoder config: dim ${config.dim} is not divisible by heads ${config.heads}.`);
+}
+
+/** Returns the description pooling of `config`, with the default of configs saved before the field existed. */
+export function descriptionPoolingOf(config: ChainCoderConfig): DescriptionPooling {
+  return config.descriptionPooling ?? LEGACY_DESCRIPTION_POOLING;
+}
+
+/** Returns the number of pooled description vectors that `config` prepends to the I/O tokens. */
+export function descriptionVectorCount(config: ChainCoderConfig): number {
+  return descriptionPoolingOf(config) === 'first-last-mean' ? 3 : 4;
 }

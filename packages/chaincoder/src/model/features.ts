@@ -52,6 +52,15 @@ function encodeSamples(tests: readonly IoExample[], options: EncodeOptions): Enc
 }
 
 /** Tokenizes problems; programs that fail to parse or are too long are counted and left out. */
+/** Describes the dropped programs and problems, e.g. `3 programs dropped (syntax: 2, pool: 1), 1 problem dropped`. */
+export function describeDropped(report: PrepareReport): string {
+  const reasons = Object.entries(report.droppedPrograms);
+  const programs = reasons.reduce((sum, [, count]) => sum + count, 0);
+  const detail = reasons.length > 0 ? ` (${reasons.map(([reason, count]) => `${reason}: ${count}`).join(', ')})` : '';
+  const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  return `${plural(programs, 'program')} dropped${detail}, ${plural(report.droppedProblems, 'problem')} dropped`;
+}
+
 export async function prepareProblems(problems: readonly CodeProblem[], options: PrepareOptions): Promise<{ prepared: PreparedProblem[]; report: PrepareReport }> {
   const tokenizer = await createProgramTokenizer();
   const report: PrepareReport = { problems: 0, programs: 0, droppedPrograms: {}, droppedProblems: 0 };
@@ -84,7 +93,7 @@ export async function prepareProblems(problems: readonly CodeProblem[], options:
     report.programs += programs.length;
   }
   report.problems = prepared.length;
-  log.info(() => `Prepared ${report.problems} problems with ${report.programs} programs (${JSON.stringify(report.droppedPrograms)} programs dropped)`);
+  log.info(() => `Prepared ${report.problems} problems with ${report.programs} programs (${describeDropped(report)})`);
   return { prepared, report };
 }
 
@@ -133,6 +142,24 @@ export interface BatchShape {
   programs: number;
 }
 
+/** The I/O samples and programs drawn for one instance of a batch. */
+export interface InstanceDraw {
+  samples: EncodedIoSample[];
+  programs: EncodedProgram[];
+}
+
+/**
+ * Draws the samples and programs of every instance with `random`: first the
+ * samples of all instances, then their programs. Splitting the draws of a
+ * large batch into chunks and assembling each chunk gives micro-batches that
+ * together hold exactly the large batch's examples (gradient accumulation).
+ */
+export function drawBatch(instances: readonly PreparedProblem[], config: ChainCoderConfig, shape: BatchShape, random: Random): InstanceDraw[] {
+  const samples = instances.map((instance) => drawItems(instance.samples, Math.min(shape.ioSamples, config.maxSamples), random));
+  const programs = instances.map((instance) => (shape.programs === 0 ? [] : drawItems(instance.programs, shape.programs, random)));
+  return instances.map((_, index) => ({ samples: samples[index], programs: programs[index] }));
+}
+
 /** Builds one batch from prepared problems, drawing samples and programs with `random`. */
 export function buildBatch(
   instances: readonly PreparedProblem[],
@@ -141,13 +168,23 @@ export function buildBatch(
   shape: BatchShape,
   random: Random,
 ): ModelBatch {
+  return assembleBatch(instances, drawBatch(instances, config, shape, random), vocabularies, config);
+}
+
+/** Pads and encodes instances with their drawn samples and programs into one batch. */
+export function assembleBatch(
+  instances: readonly PreparedProblem[],
+  draws: readonly InstanceDraw[],
+  vocabularies: CodeVocabularies,
+  config: ChainCoderConfig,
+): ModelBatch {
+  if (draws.length !== instances.length) throw new Error(`assembleBatch: ${draws.length} draws for ${instances.length} instances`);
   const { input, output } = vocabularies;
   const inputPadSyntax = input.specialId('ioPadSyntax');
   const inputPadContent = input.specialId('ioPadContent');
   const outputPad = output.specialId('pad');
 
-  const aligned = instances.map((instance) => {
-    const samples = drawItems(instance.samples, Math.min(shape.ioSamples, config.maxSamples), random);
+  const aligned = draws.map(({ samples }) => {
     const { syntax, content } = alignIoSamples(samples);
     // NOTE: I/O sequences longer than maxIoLength are cut at the end, which drops their final pair.
     return {
@@ -177,9 +214,8 @@ export function buildBatch(
 
   const programInstance: number[] = [];
   const targets: number[][] = [];
-  instances.forEach((instance, index) => {
-    if (shape.programs === 0) return;
-    for (const program of drawItems(instance.programs, shape.programs, random)) {
+  draws.forEach(({ programs }, index) => {
+    for (const program of programs) {
       programInstance.push(index);
       targets.push(output.encodeIds(serializeTarget(program)));
     }

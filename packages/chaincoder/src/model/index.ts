@@ -2,3 +2,4 @@ export * from './batch.js';
 export * from './config.js';
 export * from './model.js';
 export * from './features.js';
+export * from './onnx-description.js';

@@ -6,7 +6,8 @@
  *    attends across the samples, the output at sample 0 is kept, and the
  *    syntax and content channels are summed: [I·T, d].
  * 2. Description encoder: a small trainable encoder over subword ids, pooled
- *    to first, last and mean vectors, each plus a learned marker embedding.
+ *    to first, last, max and min vectors (first, last and mean for configs
+ *    saved without `descriptionPooling`), each plus a learned marker embedding.
  * 3. Encoder: the pooled description vectors are prepended to the I/O
  *    embeddings, learned positions added, and an encoder stack runs: [I·M, d].
  * 4. Decoder: causal self-attention over the target, cross-attention over the
@@ -16,8 +17,12 @@
  * Rows are gathered with the embedding op (which is differentiable in its
  * table) and concatenated through constant 0/1 selection matrices, so every
  * step runs on the same kernels on the cpu and webgpu devices.
+ *
+ * With f16 activations (webgpu with `shader-f16`), the transformer stacks run
+ * on f16 activations and f16 copies of the f32 weights. Embeddings, pooling,
+ * the concatenations and the output projection stay in f32.
  */
-import { InputError, Random } from '@sculpt/core';
+import { InputError, Random, UsageError } from '@sculpt/core';
 import {
   IGNORE_INDEX,
   ParameterStore,
@@ -26,17 +31,29 @@ import {
   gptBlockConfig,
   keep,
   nn as F,
+  reduceMax,
+  reduceMin,
   scope,
   type BlockConfig,
+  type BlockContext,
   type Device,
   type Tensor,
   type TransformerBlock,
 } from '@sculpt/runtime-gpu';
 import { checkBatch, type ModelBatch } from './batch.js';
-import { checkConfig, type ChainCoderConfig } from './config.js';
+import { checkConfig, descriptionPoolingOf, descriptionVectorCount, type ChainCoderConfig } from './config.js';
 
-/** Pooled description vectors prepended to the I/O tokens. */
+/**
+ * Pooled description vectors of the `first-last-mean` pooling. Models with
+ * another pooling prepend `ChainCoderModel.descriptionVectors` vectors.
+ */
 export const DESCRIPTION_VECTORS = 3;
+
+/** Storage type of the activations inside the transformer stacks. */
+export type ActivationDType = 'f32' | 'f16';
+
+/** Offset added to padding rows before max/min pooling, so that a real row always wins. */
+const PADDING_OFFSET = 1e30;
 
 function blockConfig(config: ChainCoderConfig): BlockConfig {
   return gptBlockConfig({
@@ -62,6 +79,9 @@ export class ChainCoderModel {
   readonly descriptionBlocks: TransformerBlock[];
   readonly encoderBlocks: TransformerBlock[];
   readonly decoderBlocks: TransformerBlock[];
+  /** Pooled description vectors before the I/O rows of every encoder sequence. */
+  readonly descriptionVectors: number;
+  #activationDType: ActivationDType = 'f32';
 
   constructor(
     readonly device: Device,
@@ -69,6 +89,7 @@ export class ChainCoderModel {
     seed: number,
   ) {
     checkConfig(config);
+    this.descriptionVectors = descriptionVectorCount(config);
     const random = new Random(seed);
     const { dim } = config;
     this.params = new ParameterStore(device);
@@ -77,8 +98,8 @@ export class ChainCoderModel {
     this.params.create('sample_position.weight', [config.maxSamples, dim], normal(0.01));
     this.params.create('description_embed.weight', [config.descriptionVocab, dim], normal(0.02));
     this.params.create('description_position.weight', [config.maxDescriptionLength, dim], normal(0.01));
-    this.params.create('description_marker.weight', [DESCRIPTION_VECTORS, dim], normal(0.02));
-    this.params.create('encoder_position.weight', [DESCRIPTION_VECTORS + config.maxIoLength, dim], normal(0.01));
+    this.params.create('description_marker.weight', [this.descriptionVectors, dim], normal(0.02));
+    this.params.create('encoder_position.weight', [this.descriptionVectors + config.maxIoLength, dim], normal(0.01));
     this.params.create('output_embed.weight', [config.outputVocab, dim], normal(0.02));
     this.params.create('decoder_position.weight', [config.maxTargetLength, dim], normal(0.01));
     for (const name of ['sample_norm', 'description_norm', 'encoder_norm', 'decoder_norm']) {
@@ -93,6 +114,19 @@ export class ChainCoderModel {
     this.descriptionBlocks = stack(config.descriptionLayers, createEncoderBlock);
     this.encoderBlocks = stack(config.encoderLayers, createEncoderBlock);
     this.decoderBlocks = stack(config.decoderLayers, createCrossDecoderBlock);
+  }
+
+  get activationDType(): ActivationDType {
+    return this.#activationDType;
+  }
+
+  /**
+   * Sets the storage type of the stacks' activations. f16 needs a webgpu
+   * device with the `shader-f16` feature; the weights stay f32 either way.
+   */
+  setActivationDType(dtype: ActivationDType): void {
+    if (dtype === 'f16') checkF16Activations(this.device);
+    this.#activationDType = dtype;
   }
 
   /** Lists every parameter with a unique dotted name, in a fixed order that checkpoints rely on. */
@@ -184,6 +218,15 @@ export class ChainCoderModel {
     return F.layerNorm(x, this.params.get(`${name}.weight`), this.params.get(`${name}.bias`), this.config.normEps);
   }
 
+  /** Runs `blocks` over x, in f16 when the activations are f16; takes and returns f32. */
+  #runStack(blocks: readonly TransformerBlock[], x: Tensor, context: Omit<BlockContext, 'computeDType'>): Tensor {
+    const half = this.#activationDType === 'f16';
+    let h = half ? F.cast(x, 'f16') : x;
+    const memory = half && context.memory ? F.cast(context.memory, 'f16') : context.memory;
+    for (const block of blocks) h = block.forward(h, { ...context, memory, computeDType: this.#activationDType });
+    return half ? F.cast(h, 'f32') : h;
+  }
+
   /** Sample embedder: [I·T, d]. */
   #embedSamples(batch: ModelBatch): Tensor {
     const { instances: I, samples: S, ioLength: T } = batch;
@@ -193,7 +236,7 @@ export class ChainCoderModel {
     x = this.#layerNorm('sample_norm', x);
     const counts = Array.from({ length: sequences }, (_, sequence) => batch.sampleCounts[Math.floor(sequence / (T * 2))]);
     const keyMask = this.#mask(sequences, S, counts);
-    for (const block of this.sampleBlocks) x = block.forward(x, { batch: sequences, keyMask });
+    x = this.#runStack(this.sampleBlocks, x, { batch: sequences, keyMask });
 
     // Pick the output at sample 0, then sum the syntax (even) and content (odd) channel rows.
     const first = F.embedding(x, this.#ids(Array.from({ length: sequences }, (_, sequence) => sequence * S)));
@@ -201,7 +244,7 @@ export class ChainCoderModel {
     return F.add(F.embedding(first, this.#ids(syntaxRows)), F.embedding(first, this.#ids(syntaxRows.map((row) => row + 1))));
   }
 
-  /** Description encoder, pooled: three [I, d] tensors (first, last, mean), each plus its marker. */
+  /** Description encoder, pooled: one [I, d] tensor per description vector, each plus its marker. */
   #embedDescriptions(batch: ModelBatch): Tensor[] {
     const { instances: I, descriptionLength: Ld } = batch;
     const positions = Array.from({ length: I * Ld }, (_, index) => index % Ld);
@@ -211,48 +254,62 @@ export class ChainCoderModel {
     );
     x = this.#layerNorm('description_norm', x);
     const keyMask = this.#mask(I, Ld, batch.descriptionLengths);
-    for (const block of this.descriptionBlocks) x = block.forward(x, { batch: I, keyMask });
+    x = this.#runStack(this.descriptionBlocks, x, { batch: I, keyMask });
 
     const firstRows = Array.from({ length: I }, (_, i) => i * Ld);
     const lastRows = batch.descriptionLengths.map((length, i) => i * Ld + length - 1);
-    const meanWeights = new Float32Array(I * I * Ld);
-    batch.descriptionLengths.forEach((length, i) => meanWeights.fill(1 / length, i * I * Ld + i * Ld, i * I * Ld + i * Ld + length));
-    // TODO: the reference pools first/CLS, last, max and min; max and min need a differentiable reduction kernel that runtime-gpu lacks, so mean is used instead.
-    const pooled = [
-      F.embedding(x, this.#ids(firstRows)),
-      F.embedding(x, this.#ids(lastRows)),
-      F.matmul(this.#constant(meanWeights, [I, I * Ld], 'f32'), x),
-    ];
+    const pooled = [F.embedding(x, this.#ids(firstRows)), F.embedding(x, this.#ids(lastRows))];
+    if (descriptionPoolingOf(this.config) === 'first-last-mean') {
+      const meanWeights = new Float32Array(I * I * Ld);
+      batch.descriptionLengths.forEach((length, i) => meanWeights.fill(1 / length, i * I * Ld + i * Ld, i * I * Ld + i * Ld + length));
+      pooled.push(F.matmul(this.#constant(meanWeights, [I, I * Ld], 'f32'), x));
+    } else {
+      pooled.push(this.#poolExtremum(x, batch, 'max'), this.#poolExtremum(x, batch, 'min'));
+    }
     const markers = this.params.get('description_marker.weight');
     return pooled.map((vectors, k) => F.add(vectors, F.embedding(markers, this.#ids(new Array<number>(I).fill(k)))));
   }
 
-  /** Encoder over [description vectors, I/O embeddings] per instance: [I·M, d] with M = 3 + T. */
+  /**
+   * Element-wise max (or min) over the real rows of each description. Padding
+   * rows are pushed to ∓1e30 first, so the reduction never picks them.
+   */
+  #poolExtremum(x: Tensor, batch: ModelBatch, kind: 'max' | 'min'): Tensor {
+    const { instances: I, descriptionLength: Ld } = batch;
+    const dim = this.config.dim;
+    const offsets = new Float32Array(I * Ld * dim);
+    const padding = kind === 'max' ? -PADDING_OFFSET : PADDING_OFFSET;
+    batch.descriptionLengths.forEach((length, i) => offsets.fill(padding, (i * Ld + length) * dim, (i + 1) * Ld * dim));
+    const shifted = F.reshape(F.add(x, this.#constant(offsets, [I * Ld, dim], 'f32')), [I, Ld, dim]);
+    return kind === 'max' ? reduceMax(shifted, 1) : reduceMin(shifted, 1);
+  }
+
+  /** Encoder over [description vectors, I/O embeddings] per instance: [I·M, d] with M = descriptionVectors + T. */
   encode(batch: ModelBatch): Tensor {
     checkBatch(batch);
     const { instances: I, ioLength: T } = batch;
-    const M = DESCRIPTION_VECTORS + T;
+    const D = this.descriptionVectors;
+    const M = D + T;
     const io = this.#embedSamples(batch);
     const descriptions = this.#embedDescriptions(batch);
 
-    // Concatenate through selection matrices: row i·M + k takes description vector k, row i·M + 3 + t takes I/O row i·T + t.
+    // Concatenate through selection matrices: row i·M + k takes description vector k, row i·M + D + t takes I/O row i·T + t.
     let x = F.matmul(this.#selection(I * M, I * T, (function* () {
-      for (let i = 0; i < I; i++) for (let t = 0; t < T; t++) yield [i * M + DESCRIPTION_VECTORS + t, i * T + t] as [number, number];
+      for (let i = 0; i < I; i++) for (let t = 0; t < T; t++) yield [i * M + D + t, i * T + t] as [number, number];
     })()), io);
     descriptions.forEach((vectors, k) => {
       x = F.add(x, F.matmul(this.#selection(I * M, I, Array.from({ length: I }, (_, i): [number, number] => [i * M + k, i])), vectors));
     });
     x = F.add(x, F.embedding(this.params.get('encoder_position.weight'), this.#ids(Array.from({ length: I * M }, (_, row) => row % M))));
     x = this.#layerNorm('encoder_norm', x);
-    const keyMask = this.#mask(I, M, batch.ioLengths.map((length) => DESCRIPTION_VECTORS + length));
-    for (const block of this.encoderBlocks) x = block.forward(x, { batch: I, keyMask });
-    return x;
+    const keyMask = this.#mask(I, M, batch.ioLengths.map((length) => D + length));
+    return this.#runStack(this.encoderBlocks, x, { batch: I, keyMask });
   }
 
   /** Decoder logits [B·(Lt−1), outputVocab] for teacher forcing: position p predicts target token p + 1. */
   decode(batch: ModelBatch, memory: Tensor): Tensor {
     const { ioLength: T, targetLength: Lt } = batch;
-    const M = DESCRIPTION_VECTORS + T;
+    const M = this.descriptionVectors + T;
     const programs = batch.programInstance.length;
     const steps = Lt - 1;
 
@@ -264,9 +321,9 @@ export class ChainCoderModel {
 
     const memoryRows = batch.programInstance.flatMap((instance) => Array.from({ length: M }, (_, m) => instance * M + m));
     const programMemory = F.embedding(memory, this.#ids(memoryRows));
-    const memoryMask = this.#mask(programs, M, batch.programInstance.map((instance) => DESCRIPTION_VECTORS + batch.ioLengths[instance]));
+    const memoryMask = this.#mask(programs, M, batch.programInstance.map((instance) => this.descriptionVectors + batch.ioLengths[instance]));
     const keyMask = this.#mask(programs, steps, batch.targetLengths.map((length) => length - 1));
-    for (const block of this.decoderBlocks) x = block.forward(x, { batch: programs, keyMask, memory: programMemory, memoryMask });
+    x = this.#runStack(this.decoderBlocks, x, { batch: programs, keyMask, memory: programMemory, memoryMask });
     // Tied output projection: logits = x · E_outᵀ.
     return F.linear(x, table);
   }
@@ -288,6 +345,15 @@ export class ChainCoderModel {
     this.params.dispose();
     for (const block of [...this.sampleBlocks, ...this.descriptionBlocks, ...this.encoderBlocks, ...this.decoderBlocks]) block.dispose();
   }
+}
+
+/** Raises a UsageError naming `device` unless it can store f16 activations (webgpu with `shader-f16`). */
+export function checkF16Activations(device: Device): void {
+  if (device.kind === 'webgpu' && device.supportsDType('f16')) return;
+  const { name, description } = device.info;
+  throw new UsageError(
+    `f16 activations need a webgpu device with the shader-f16 feature; the ${device.kind} device "${description || name}" does not have it. Train without --f16 or pick such a device with --device webgpu.`,
+  );
 }
 
 /** Label of decoder positions past a program's end; cross-entropy skips them. */

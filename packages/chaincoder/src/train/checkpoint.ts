@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError, writeFileAtomic, type RandomState } from '@sculpt/core';
-import { SafetensorsFile, encodeFloat, writeSafetensors, type CpuDevice, type Tensor, type WebGpuDevice } from '@sculpt/runtime-gpu';
+import { SafetensorsFile, encodeFloat, writeSafetensors, type Tensor } from '@sculpt/runtime-gpu';
 import type { ChainCoderConfig } from '../model/config.js';
 import type { CodeVocabularies } from '../model/features.js';
 import { Vocabulary } from '../tokenizer/vocabulary.js';
@@ -29,6 +29,8 @@ export interface TrainingState {
   /** AdamW's own update counter (drives its bias correction). */
   optimizerStep: number;
   random: RandomState;
+  /** Loss scale of the dynamic loss scaler (f16 activations only). */
+  lossScale?: number;
 }
 
 export interface CheckpointState extends TrainingState {
@@ -171,6 +173,9 @@ async function readState(file: string): Promise<CheckpointState> {
   if (!Array.isArray(state.random) || state.random.length !== 4 || typeof state.config !== 'object') {
     throw new InputError('checkpoint state needs "random" (4 integers) and "config"', file);
   }
+  if (state.lossScale !== undefined && !(typeof state.lossScale === 'number' && state.lossScale > 0 && Number.isFinite(state.lossScale))) {
+    throw new InputError(`checkpoint state has an invalid lossScale ${JSON.stringify(state.lossScale)}; it must be a positive number`, file);
+  }
   return state as CheckpointState;
 }
 
@@ -203,28 +208,4 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     await momentsFile.close();
   }
   return { dir, state, vocabularies: parseVocabularies(vocabularyText, vocabularyFile), weights, moments };
-}
-
-/**
- * Overwrites a tensor's values in place. AdamW keeps its moment tensors
- * private and exposes them only through `moments()`, so restoring them means
- * writing into those tensors rather than replacing them.
- */
-export async function overwriteTensor(tensor: Tensor, values: Float32Array): Promise<void> {
-  if (tensor.dtype !== 'f32' || tensor.size !== values.length) {
-    throw new Error(`overwriteTensor: ${tensor.describe()} cannot take ${values.length} f32 values`);
-  }
-  // NOTE: this reaches into device storage because runtime-gpu has no public in-place write.
-  if (tensor.device.kind === 'cpu') {
-    await (tensor.device as CpuDevice).sync();
-    const storage = tensor.storage<{ data: Float32Array | null; release(): void }>('overwriteTensor');
-    if (storage.data === null) throw new Error(`overwriteTensor: ${tensor.describe()} has no host data`);
-    storage.data.set(values);
-    return;
-  }
-  const device = tensor.device as WebGpuDevice;
-  // Recorded dispatches (such as the zero fill of a new tensor) are submitted later, so they would overwrite a direct queue write.
-  await device.sync();
-  const storage = tensor.storage<{ buffer: GPUBuffer; release(): void }>('overwriteTensor');
-  device.gpu.queue.writeBuffer(storage.buffer, 0, values);
 }

@@ -5,4 +5,5 @@ export * from './trainer.js';
 export * from './experiment.js';
 export * from './checkpoint.js';
 export * from './run.js';
+export * from './data-spec.js';
 export * from './loss-curve.js';

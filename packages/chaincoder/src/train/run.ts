@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ResultsStore, UsageError, getLogger, writeFileAtomic, type MetricInput } from '@sculpt/core';
 import type { CodeProblem } from '@sculpt/datasets';
 import type { Device } from '@sculpt/runtime-gpu';
+import type { ActivationDType } from '../model/model.js';
 import { buildCooccurrence } from '../decode/coarse-to-fine.js';
 import { outputLayout } from '../decode/generate.js';
 import { SEGMENT_NAMES } from '../eval/metrics.js';
@@ -35,12 +36,18 @@ export type ModelSizes = Partial<Omit<ChainCoderConfig, 'inputVocab' | 'outputVo
 
 /** Options that fix the sequence of updates; a resumed run takes them from the checkpoint. */
 export interface RunSettings {
+  /** Instances per micro-batch. */
   batchSize: number;
   peakLr: number;
   warmupSteps: number;
   seed: number;
   maxGradNorm: number;
+  /** The `--data` specs of the training data. */
   data: string[];
+  /** Micro-batches per update; absent (checkpoints written before accumulation existed) means 1. */
+  accumulate?: number;
+  /** Activation storage type; absent means f32. */
+  activations?: ActivationDType;
 }
 
 export interface TrainingRunOptions extends RunSettings {
@@ -111,6 +118,17 @@ function lossPoints(store: ResultsStore): LossPoint[] {
   return [...series].flatMap(([label, points]) => [...points].sort(([a], [b]) => a - b).map(([step, loss]) => ({ step, loss, series: label })));
 }
 
+/** Logs each requested setting that differs from the checkpoint's, because a resumed run keeps the checkpoint's. */
+function warnIgnoredSettings(saved: RunSettings, requested: RunSettings): void {
+  const withDefaults = (settings: RunSettings): Record<string, unknown> => ({ ...settings, accumulate: settings.accumulate ?? 1, activations: settings.activations ?? 'f32' });
+  const before = withDefaults(saved);
+  const after = withDefaults(requested);
+  for (const key of ['batchSize', 'accumulate', 'activations', 'peakLr', 'warmupSteps', 'seed', 'maxGradNorm', 'data'] as const) {
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+    log.warn(`Resuming keeps the checkpoint's ${key} ${JSON.stringify(before[key])}; the requested ${JSON.stringify(after[key])} is ignored.`);
+  }
+}
+
 export async function runTraining(options: TrainingRunOptions): Promise<TrainingRunReport> {
   const checkpointDir = join(options.out, CHECKPOINT_DIR);
   const hasCheckpoint = existsSync(join(checkpointDir, STATE_FILE));
@@ -122,8 +140,18 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   await mkdir(options.out, { recursive: true });
 
   const settings: RunSettings = checkpoint === null
-    ? { batchSize: options.batchSize, peakLr: options.peakLr, warmupSteps: options.warmupSteps, seed: options.seed, maxGradNorm: options.maxGradNorm, data: options.data }
+    ? {
+        batchSize: options.batchSize,
+        peakLr: options.peakLr,
+        warmupSteps: options.warmupSteps,
+        seed: options.seed,
+        maxGradNorm: options.maxGradNorm,
+        data: options.data,
+        accumulate: options.accumulate ?? 1,
+        activations: options.activations ?? 'f32',
+      }
     : (checkpoint.state.run.settings as RunSettings);
+  if (checkpoint !== null) warnIgnoredSettings(settings, options);
   const sizes = { ...miniatureConfig({ inputVocab: 1, outputVocab: 1, descriptionVocab: 1 }), ...options.model };
   const maxTargetLength = checkpoint?.state.config.maxTargetLength ?? sizes.maxTargetLength;
   const tokenizer = { mode: 'lossless' as const };
@@ -147,6 +175,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   const trainer = new Trainer(model, train, vocabularies, {
     steps: options.steps,
     batchSize: settings.batchSize,
+    accumulate: settings.accumulate ?? 1,
+    activations: settings.activations ?? 'f32',
     seed: settings.seed,
     schedule: { peakLr: settings.peakLr, warmupSteps: settings.warmupSteps, initialLr: 1e-7 },
     curriculum: MINIATURE_CURRICULUM,

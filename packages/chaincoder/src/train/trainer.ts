@@ -1,14 +1,16 @@
 /**
  * The training loop: epochs over disjoint seeded instance blocks, the
  * periodic I/O-sample curriculum, AdamW with warmup + inverse-square-root
- * learning rate and global-norm clipping, and a validation loss.
+ * learning rate and global-norm clipping, gradient accumulation over
+ * micro-batches, optional f16 activations with dynamic loss scaling, and a
+ * validation loss.
  */
 import { InputError, Random, UsageError, getLogger, throwIfAborted } from '@sculpt/core';
-import { AdamW, noGrad, recordTape, scope } from '@sculpt/runtime-gpu';
+import { AdamW, DynamicLossScaler, noGrad, recordTape, scope, writeTensor, type Tensor } from '@sculpt/runtime-gpu';
 import { SEGMENT_NAMES, segmentLabels, type SegmentName } from '../eval/metrics.js';
-import { buildBatch, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
-import { teacherForcingLabels, type ChainCoderModel } from '../model/model.js';
-import { overwriteTensor, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
+import { assembleBatch, buildBatch, drawBatch, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
+import { IGNORE_LABEL, teacherForcingLabels, type ActivationDType, type ChainCoderModel } from '../model/model.js';
+import { saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
 import { epochBatches } from './batches.js';
 import { curriculumAt, type Curriculum } from './curriculum.js';
 import { learningRateAt, type InverseSqrtSchedule } from './schedule.js';
@@ -18,8 +20,16 @@ const log = getLogger('chaincoder:train');
 export interface TrainerOptions {
   /** Optimizer updates to run. */
   steps: number;
-  /** Instances per batch (8 in the reference and the miniature). */
+  /** Instances per micro-batch (8 in the reference and the miniature). */
   batchSize: number;
+  /**
+   * Micro-batches per optimizer update (default 1). An update uses
+   * batchSize × accumulate instances, and its gradient equals that of one
+   * batch of that size.
+   */
+  accumulate?: number;
+  /** Activation storage type (default f32); f16 needs a webgpu device with `shader-f16`. */
+  activations?: ActivationDType;
   seed: number;
   schedule: InverseSqrtSchedule;
   curriculum: Curriculum;
@@ -57,6 +67,9 @@ export class Trainer {
   /** Next batch within the current epoch. */
   batchIndex = 0;
   random: Random;
+  readonly accumulate: number;
+  /** Present with f16 activations: scales the loss so small gradients survive f16. */
+  readonly lossScaler: DynamicLossScaler | null;
 
   constructor(
     readonly model: ChainCoderModel,
@@ -65,12 +78,24 @@ export class Trainer {
     readonly options: TrainerOptions,
   ) {
     if (train.length === 0) throw new UsageError('The training split has no usable problems.');
+    this.accumulate = options.accumulate ?? 1;
+    if (!Number.isInteger(this.accumulate) || this.accumulate < 1) {
+      throw new UsageError(`accumulate must be a positive integer (micro-batches per update), got ${this.accumulate}.`);
+    }
+    model.setActivationDType(options.activations ?? 'f32');
     // The reference uses Adam without weight decay.
     this.optimizer = new AdamW(
       model.parameters().map(([, tensor]) => tensor),
       { lr: options.schedule.peakLr, weightDecay: 0, maxGradNorm: options.maxGradNorm },
     );
     this.random = new Random(options.seed);
+    this.lossScaler = options.activations === 'f16' ? new DynamicLossScaler({ initialScale: 2 ** 12, growthInterval: 200 }) : null;
+    if (this.lossScaler !== null) this.optimizer.options.lossScale = this.lossScaler.scale;
+  }
+
+  /** Instances per optimizer update. */
+  get updateBatchSize(): number {
+    return this.options.batchSize * this.accumulate;
   }
 
   /** Runs updates until step `until` (at most `options.steps`) is reached; returns one record per update. */
@@ -78,7 +103,7 @@ export class Trainer {
     const records: StepRecord[] = [];
     while (this.step < Math.min(until, this.options.steps)) {
       throwIfAborted(this.options.signal);
-      const batches = epochBatches(this.train.length, this.options.batchSize, this.options.seed, this.epoch);
+      const batches = epochBatches(this.train.length, this.updateBatchSize, this.options.seed, this.epoch);
       if (this.batchIndex >= batches.length) {
         this.epoch++;
         this.batchIndex = 0;
@@ -88,15 +113,14 @@ export class Trainer {
       const instances = batches[this.batchIndex].map((index) => this.train[index]);
       this.batchIndex++;
 
-      const batch = buildBatch(instances, this.vocabularies, this.model.config, shape, this.random);
       const lr = learningRateAt(this.options.schedule, this.step);
-      const { tape, result: loss } = recordTape(() => this.model.loss(batch));
-      tape.backward(loss);
-      this.model.releaseBatchTensors();
+      const value = await this.accumulateGradients(instances, shape);
       await this.optimizer.update(lr);
       this.optimizer.zeroGrad();
-      const value = (await loss.read())[0];
-      loss.dispose();
+      if (this.lossScaler !== null) {
+        const applied = await this.lossScaler.adjust(this.optimizer);
+        if (!applied) log.info(() => `step ${this.step}: gradients overflowed in f16, update skipped; loss scale now ${this.lossScaler!.scale}`);
+      }
 
       const record = { step: this.step, epoch: this.epoch, loss: value, lr, ...shape };
       records.push(record);
@@ -107,9 +131,48 @@ export class Trainer {
     return records;
   }
 
+  /**
+   * Runs forward and backward over the update's instances in micro-batches of
+   * `batchSize`, adding their gradients into the parameters' `.grad`. Each
+   * micro-batch's mean loss is weighted by its share of the update's target
+   * tokens, so the summed gradient equals the gradient of the mean loss over
+   * all of them. Returns that mean loss. Draws from the trainer's RNG and does
+   * not update the parameters.
+   */
+  async accumulateGradients(instances: readonly PreparedProblem[], shape: { ioSamples: number; programs: number }): Promise<number> {
+    const { config } = this.model;
+    // One draw for the whole update keeps its examples independent of how it is split.
+    const draws = drawBatch(instances, config, shape, this.random);
+    const size = this.options.batchSize;
+    const batches = [];
+    for (let start = 0; start < instances.length; start += size) {
+      batches.push(assembleBatch(instances.slice(start, start + size), draws.slice(start, start + size), this.vocabularies, config));
+    }
+    const tokens = batches.map((batch) => teacherForcingLabels(batch).filter((label) => label !== IGNORE_LABEL).length);
+    const total = tokens.reduce((sum, count) => sum + count, 0);
+    const scale = this.optimizer.options.lossScale;
+
+    const losses: { loss: Tensor; weight: number }[] = [];
+    for (const [index, batch] of batches.entries()) {
+      const weight = total === 0 ? 0 : tokens[index] / total;
+      const { tape, result: loss } = recordTape(() => this.model.loss(batch));
+      tape.backward(loss, weight * scale);
+      this.model.releaseBatchTensors();
+      losses.push({ loss, weight });
+    }
+    let value = 0;
+    for (const { loss, weight } of losses) {
+      value += (await loss.read())[0] * weight;
+      loss.dispose();
+    }
+    return value;
+  }
+
   /** Returns the counters and RNG state that, with the weights and moments, continue this run exactly. */
   trainingState(): TrainingState {
-    return { step: this.step, epoch: this.epoch, batchIndex: this.batchIndex, optimizerStep: this.optimizer.step, random: this.random.getState() };
+    const state: TrainingState = { step: this.step, epoch: this.epoch, batchIndex: this.batchIndex, optimizerStep: this.optimizer.step, random: this.random.getState() };
+    if (this.lossScaler !== null) state.lossScale = this.lossScaler.scale;
+    return state;
   }
 
   /** Writes a checkpoint of the model, the optimizer and this trainer's position to `dir`. */
@@ -135,8 +198,11 @@ export class Trainer {
     for (const [index, name] of names.entries()) {
       const saved = checkpoint.moments.get(name);
       if (saved === undefined) throw new InputError(`optimizer moments for ${name} are missing`, checkpoint.dir);
-      await overwriteTensor(moments[index].m, saved.m);
-      await overwriteTensor(moments[index].v, saved.v);
+      if (saved.m.length !== moments[index].m.size || saved.v.length !== moments[index].v.size) {
+        throw new InputError(`optimizer moments for ${name} have ${saved.m.length} values; the model needs ${moments[index].m.size}`, checkpoint.dir);
+      }
+      await writeTensor(moments[index].m, saved.m);
+      await writeTensor(moments[index].v, saved.v);
     }
     const { state } = checkpoint;
     this.step = state.step;
@@ -144,6 +210,10 @@ export class Trainer {
     this.batchIndex = state.batchIndex;
     this.optimizer.step = state.optimizerStep;
     this.random = new Random(state.random);
+    if (this.lossScaler !== null && state.lossScale !== undefined) {
+      this.lossScaler.scale = state.lossScale;
+      this.optimizer.options.lossScale = state.lossScale;
+    }
   }
 
   /**
@@ -235,5 +305,3 @@ export class Trainer {
     this.optimizer.dispose();
   }
 }
-
-// TODO: gradient accumulation and f16 activations on webgpu are not implemented.

@@ -1,6 +1,7 @@
 /**
  * The ChainCoder model on the cpu device: a training step lowers the loss on
- * a fixed batch, and padding does not change the loss.
+ * a fixed batch, padding does not change the loss, and both description
+ * poolings size their parameters as saved checkpoints expect.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@sculpt/core';
@@ -94,8 +95,58 @@ describe('ChainCoderModel', () => {
     expect(Math.abs(a - b)).toBeLessThan(1e-5);
   });
 
-  it('lowers the loss when trained', async () => {
-    const model = new ChainCoderModel(device, config, 5);
+  it.each(['first-last-mean', 'first-last-max-min'] as const)('encoder ignores padding with %s pooling', async (descriptionPooling) => {
+    const model = new ChainCoderModel(device, { ...config, descriptionPooling }, 3);
+    models.push(model);
+    const batches = [fixedBatch(0), fixedBatch(7)];
+    const [a, b] = await Promise.all(batches.map(async (batch) => {
+      const encoded = model.encode(batch);
+      const values = (await encoded.read()) as Float32Array;
+      encoded.dispose();
+      model.releaseBatchTensors();
+      return values;
+    }));
+    // Only the rows the decoder attends to must agree: the description vectors and the real I/O rows.
+    const { ioLength, ioLengths } = batches[0];
+    const M = model.descriptionVectors + ioLength;
+    let worst = 0;
+    ioLengths.forEach((length, instance) => {
+      for (let row = instance * M; row < instance * M + model.descriptionVectors + length; row++) {
+        for (let column = 0; column < config.dim; column++) worst = Math.max(worst, Math.abs(a[row * config.dim + column] - b[row * config.dim + column]));
+      }
+    });
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('sizes description parameters by pooling', () => {
+    const shapes = (model: ChainCoderModel): Map<string, readonly number[]> => new Map(model.parameters().map(([name, tensor]) => [name, tensor.shape]));
+    // A config saved without descriptionPooling keeps the three first/last/mean vectors.
+    const legacy = new ChainCoderModel(device, config, 1);
+    const current = new ChainCoderModel(device, { ...config, descriptionPooling: 'first-last-max-min' }, 1);
+    models.push(legacy, current);
+    expect(legacy.descriptionVectors).toBe(3);
+    expect(shapes(legacy).get('description_marker.weight')).toEqual([3, 16]);
+    expect(shapes(legacy).get('encoder_position.weight')).toEqual([3 + 8, 16]);
+    expect(current.descriptionVectors).toBe(4);
+    expect(shapes(current).get('description_marker.weight')).toEqual([4, 16]);
+    expect(shapes(current).get('encoder_position.weight')).toEqual([4 + 8, 16]);
+    expect([...shapes(current).keys()]).toEqual([...shapes(legacy).keys()]);
+  });
+
+  it('rejects an unknown pooling', () => {
+    const invalid = { ...config, descriptionPooling: 'mean' } as unknown as ChainCoderConfig;
+    expect(() => new ChainCoderModel(device, invalid, 1)).toThrow(/descriptionPooling must be one of first-last-mean, first-last-max-min, got "mean"/u);
+  });
+
+  it('rejects f16 activations on cpu', () => {
+    const model = new ChainCoderModel(device, config, 1);
+    models.push(model);
+    expect(() => model.setActivationDType('f16')).toThrow(/f16 activations need a webgpu device with the shader-f16 feature; the cpu device/u);
+    expect(model.activationDType).toBe('f32');
+  });
+
+  it.each(['first-last-mean', 'first-last-max-min'] as const)('lowers the loss when trained with %s pooling', async (descriptionPooling) => {
+    const model = new ChainCoderModel(device, { ...config, descriptionPooling }, 5);
     models.push(model);
     const optimizer = new AdamW(
       model.parameters().map(([, tensor]) => tensor),

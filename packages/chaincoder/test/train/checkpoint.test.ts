@@ -52,10 +52,11 @@ describe('checkpoints', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function trainerFor(model: ChainCoderModel, steps: number, batchSize = 3): Trainer {
+  function trainerFor(model: ChainCoderModel, steps: number, batchSize = 3, accumulate = 1): Trainer {
     return new Trainer(model, train, vocabularies, {
       steps,
       batchSize,
+      accumulate,
       seed: 7,
       schedule: { peakLr: 5e-3, warmupSteps: 2, initialLr: 1e-7 },
       curriculum: MINIATURE_CURRICULUM,
@@ -68,19 +69,20 @@ describe('checkpoints', () => {
     return new Map(entries);
   }
 
-  it('resumes bit for bit', async () => {
+  /** Trains STEPS updates straight and again in two halves with a checkpoint between them, and compares. */
+  async function expectExactResume(modelConfig: ChainCoderConfig, batchSize: number, accumulate: number): Promise<void> {
     const device = getCpuDevice();
 
-    const straightModel = new ChainCoderModel(device, config, 1);
-    const straight = trainerFor(straightModel, STEPS);
+    const straightModel = new ChainCoderModel(device, modelConfig, 1);
+    const straight = trainerFor(straightModel, STEPS, batchSize, accumulate);
     const straightRecords = await straight.run();
     const straightWeights = await weightsOf(straightModel);
     straight.dispose();
     straightModel.dispose();
 
     // First half, then a checkpoint; the trainer and model are discarded as if the process had been killed.
-    const firstModel = new ChainCoderModel(device, config, 1);
-    const first = trainerFor(firstModel, STEPS / 2);
+    const firstModel = new ChainCoderModel(device, modelConfig, 1);
+    const first = trainerFor(firstModel, STEPS / 2, batchSize, accumulate);
     const firstRecords = await first.run();
     const checkpointDir = join(dir, 'run', 'checkpoint');
     await first.saveCheckpoint(checkpointDir, { note: 'test' });
@@ -90,12 +92,12 @@ describe('checkpoints', () => {
     // A different initialization seed, so every weight must come from the checkpoint.
     const checkpoint = await loadCheckpoint(checkpointDir);
     expect(checkpoint.state.step).toBe(STEPS / 2);
-    expect(checkpoint.state.config).toEqual(config);
+    expect(checkpoint.state.config).toEqual(modelConfig);
     expect(checkpoint.vocabularies.output.toJSON()).toEqual(vocabularies.output.toJSON());
     expect(checkpoint.vocabularies.description).toEqual(vocabularies.description);
     const resumedModel = new ChainCoderModel(device, checkpoint.state.config, 99);
     resumedModel.loadWeights(checkpoint.weights);
-    const resumed = trainerFor(resumedModel, STEPS);
+    const resumed = trainerFor(resumedModel, STEPS, batchSize, accumulate);
     await resumed.restore(checkpoint);
     const secondRecords = await resumed.run();
     const resumedWeights = await weightsOf(resumedModel);
@@ -109,6 +111,14 @@ describe('checkpoints', () => {
     for (const [name, values] of straightWeights) {
       expect(Buffer.from(resumedWeights.get(name)!.buffer).equals(Buffer.from(values.buffer)), name).toBe(true);
     }
+  }
+
+  it('resumes bit for bit', async () => {
+    await expectExactResume(config, 3, 1);
+  }, 120_000);
+
+  it('resumes bit for bit with accumulation', async () => {
+    await expectExactResume({ ...config, descriptionPooling: 'first-last-max-min' }, 2, 2);
   }, 120_000);
 
   it('writes weights and moments as safetensors', async () => {

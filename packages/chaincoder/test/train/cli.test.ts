@@ -136,6 +136,34 @@ describe('chaincoder CLI', () => {
     expect(report.decodabilityRate as number).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('trains on mixed datasets with accumulation', async () => {
+    const humaneval = resolve(ROOT, '../shared/data/humaneval/HumanEval.sample.jsonl');
+    const mixed = join(dir, 'mixed');
+    const data = ['--data', 'generated-stdin:count=30', '--data', `humaneval:files=${humaneval}:resplit=0.2`];
+    const report = sculptJson(['chaincoder', 'train', ...data, ...TINY, '--batch-size', '2', '--accumulate', '2', '--steps', '1', '--out', mixed]);
+    // HumanEval's problems are all in its test split, so only resplit brings them into training.
+    expect(report.trainProblems as number).toBeGreaterThan(60);
+    expect(report.steps).toBe(1);
+    const state = JSON.parse(await readFile(join(mixed, 'checkpoint', 'state.json'), 'utf8')) as { run: { settings: Record<string, unknown> }; config: Record<string, unknown> };
+    expect(state.run.settings.accumulate).toBe(2);
+    expect(state.run.settings.data).toEqual(['generated-stdin:count=30', `humaneval:files=${humaneval}:resplit=0.2`]);
+    expect(state.config.descriptionPooling).toBe('first-last-max-min');
+  }, 180_000);
+
+  it('rejects bad training flags', () => {
+    const f16 = sculpt(['chaincoder', 'train', ...TRAIN, '--f16', '--steps', '1', '--out', join(dir, 'f16-on-cpu')]);
+    expect(f16.status).toBe(2);
+    expect(f16.stderr).toContain('f16 activations need a webgpu device with the shader-f16 feature');
+
+    const badSpec = sculpt(['chaincoder', 'train', '--data', 'apps:dataDir', '--steps', '1', '--out', join(dir, 'bad-spec')]);
+    expect(badSpec.status).toBe(2);
+    expect(badSpec.stderr).toContain('expected KEY=VALUE after "apps:", got "dataDir"');
+
+    const zero = sculpt(['chaincoder', 'train', ...TRAIN, '--accumulate', '0', '--steps', '1', '--out', join(dir, 'zero')]);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain('--accumulate must be a positive integer');
+  }, 120_000);
+
   it('rejects bad input', () => {
     const existing = sculpt(['chaincoder', 'train', ...TRAIN, '--steps', '2', '--out', straight]);
     expect(existing.status).toBe(2);

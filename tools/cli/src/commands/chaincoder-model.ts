@@ -8,7 +8,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { resolve } from 'node:path';
 import { UsageError, getLogger, writeFileAtomic, type Decoder } from '@sculpt/core';
 import type { CodeDataset, CodeDatasetContext, CodeProblem, CodeSplit } from '@sculpt/datasets';
-import type { ModelSizes, PythonSandbox, TrainedModel } from '@sculpt/chaincoder';
+import type { DataSpec, ModelSizes, PythonSandbox, TrainedModel } from '@sculpt/chaincoder';
 import type { Device } from '@sculpt/runtime-gpu';
 import { getContext, type CliContext } from '../context.js';
 import { output } from '../output.js';
@@ -56,10 +56,20 @@ function addDataOptions<T extends Command>(command: T): T {
   return command;
 }
 
-async function loadProblems(context: CliContext, flags: DataFlags, sandbox: PythonSandbox | undefined): Promise<CodeProblem[]> {
+async function loadProblems(context: CliContext, flags: DataFlags, sandbox: PythonSandbox | undefined, extra: Record<string, unknown> = {}): Promise<CodeProblem[]> {
+  const dataset = await openCodeDataset(context, flags, sandbox, extra);
+  return dataset.problems(flags.split as CodeSplit);
+}
+
+/**
+ * Creates the code dataset `flags.data` with the shared flags (--set,
+ * --data-dir, --data-file) and then `extra`, whose keys take precedence.
+ */
+async function openCodeDataset(context: CliContext, flags: DataFlags, sandbox: PythonSandbox | undefined, extra: Record<string, unknown> = {}): Promise<CodeDataset> {
   const options: Record<string, unknown> = parseKeyValues(flags.set, '--set');
   if (flags.dataDir !== undefined) options.dataDir = resolve(flags.dataDir);
   if (flags.dataFile.length > 0) options.files = flags.dataFile.map((file) => resolve(file));
+  Object.assign(options, extra);
   const plugin = await context.registry.get('dataset', flags.data);
   const parsed = await context.registry.parseOptions('dataset', flags.data, options);
   // The runner rides along in the context: function-style datasets record their tests by running reference solutions.
@@ -68,7 +78,40 @@ async function loadProblems(context: CliContext, flags: DataFlags, sandbox: Pyth
   if (dataset.kind !== 'code' || typeof dataset.problems !== 'function') {
     throw new UsageError(`Dataset "${flags.data}" is not a code dataset; use generated-stdin, apps, code-contests, mbpp or humaneval.`);
   }
-  return dataset.problems(flags.split as CodeSplit);
+  return dataset as CodeDataset;
+}
+
+/** Datasets whose problems are function-style and get their tests by running reference solutions in the sandbox. */
+const NEEDS_RUNNER = ['mbpp', 'humaneval', 'apps'];
+
+/**
+ * Loads the train and validation problems of every `--data` spec. Paths in a
+ * spec (dataDir, files) are resolved against the working directory. A spec
+ * with `resplit` pools all splits of its dataset and divides them by problem id.
+ */
+async function loadTrainingData(context: CliContext, flags: DataFlags, specs: readonly DataSpec[], seed: number, sandbox: PythonSandbox | undefined): Promise<{ train: CodeProblem[]; validation: CodeProblem[] }> {
+  const chaincoder = await loadChaincoder();
+  const train: CodeProblem[] = [];
+  const validation: CodeProblem[] = [];
+  for (const spec of specs) {
+    const extra: Record<string, unknown> = { ...spec.options };
+    if (typeof extra.dataDir === 'string') extra.dataDir = resolve(extra.dataDir);
+    if (Array.isArray(extra.files)) extra.files = extra.files.map((file) => resolve(String(file)));
+    const dataset = await openCodeDataset(context, { ...flags, data: spec.name }, sandbox, extra);
+    let parts: { train: CodeProblem[]; validation: CodeProblem[] };
+    if (spec.resplit === undefined) {
+      parts = { train: await dataset.problems('train'), validation: await dataset.problems('validation') };
+    } else {
+      const all = [...(await dataset.problems('train')), ...(await dataset.problems('validation')), ...(await dataset.problems('test'))];
+      parts = chaincoder.resplitProblems(all, spec.resplit, seed);
+    }
+    log.info(() => `${spec.name}: ${parts.train.length} training and ${parts.validation.length} validation problems${spec.resplit === undefined ? '' : ` (split by problem id, ${spec.resplit} held out)`}`);
+    if (parts.train.length === 0) log.warn(`${spec.name} has no training problems; add resplit=0.1 to its --data spec to divide all its problems by id.`);
+    train.push(...parts.train);
+    validation.push(...parts.validation);
+  }
+  chaincoder.checkDistinctIds([...train, ...validation]);
+  return { train, validation };
 }
 
 /** Reads `{"problem": id, "programs": [source or null, ...]}` records (JSON lines or a JSON array). */
@@ -85,6 +128,8 @@ async function readCandidates(file: string, signal: AbortSignal): Promise<Map<st
   }
   return candidates;
 }
+
+const log = getLogger('cli:chaincoder');
 
 function chaincoderCommand(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'chaincoder');
@@ -174,6 +219,8 @@ interface TrainFlags {
   resume: boolean;
   steps: number;
   batchSize: number;
+  accumulate: number;
+  f16: boolean;
   lr: number;
   warmup: number;
   seed: number;
@@ -208,14 +255,16 @@ function modelSizes(flags: TrainFlags): ModelSizes {
 }
 
 function registerTrain(parent: Command): void {
-  addDataOptions(
+  addTrainDataOptions(
     parent
       .command('train')
       .description('train a ChainCoder model (miniature sizes by default) with checkpoints, metrics in results.sqlite and a loss curve')
       .requiredOption('--out <dir>', 'output folder: checkpoint/, results.sqlite, loss-curve.svg, cooccurrence.json')
       .option('--resume', 'continue from the checkpoint in --out (its config, vocabularies and settings are used)', false)
       .option('--steps <count>', 'total optimizer updates, counted from step 0', positiveInteger('--steps'), 200)
-      .option('--batch-size <count>', 'problems per batch', positiveInteger('--batch-size'), 8)
+      .option('--batch-size <count>', 'problems per micro-batch', positiveInteger('--batch-size'), 8)
+      .option('--accumulate <count>', 'micro-batches per optimizer update; an update sees batch-size × accumulate problems', positiveInteger('--accumulate'), 1)
+      .option('--f16', 'store activations as f16 (webgpu with shader-f16 only); weights and optimizer stay f32, with dynamic loss scaling', false)
       .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'), 1e-3)
       .option('--warmup <steps>', 'linear warmup steps before the inverse-square-root decay', (value: string) => Number.parseInt(value, 10), 20)
       .option('--seed <n>', 'seed of the initialization, batches and drawn samples', (value: string) => Number.parseInt(value, 10), 0)
@@ -232,32 +281,31 @@ function registerTrain(parent: Command): void {
       .option('--max-io-length <n>', 'longest aligned I/O sequence (miniature: 256)', positiveInteger('--max-io-length'))
       .option('--max-description-length <n>', 'description subwords kept (miniature: 128)', positiveInteger('--max-description-length')),
   ).action(async (commandFlags, command) => {
-    const flags = commandFlags as unknown as TrainFlags & DataFlags;
+    const flags = commandFlags as unknown as TrainFlags & Omit<DataFlags, 'data'> & { data: string[] };
     const context = getContext(command as unknown as Command);
     for (const [name, value] of [['--warmup', flags.warmup], ['--seed', flags.seed]] as const) {
       if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name} must be a non-negative integer, got ${String(value)}`);
     }
-    const names = flags.data.split(',').map((name) => name.trim()).filter((name) => name !== '');
-    if (names.length === 0) throw new UsageError('--data needs at least one dataset name.');
-    const needsRunner = names.some((name) => ['mbpp', 'humaneval', 'apps'].includes(name));
-    const sandbox = needsRunner ? await (await loadChaincoder()).PythonSandbox.create() : undefined;
+    const chaincoder = await loadChaincoder();
+    const specs = chaincoder.parseDataSpecs(flags.data.length > 0 ? flags.data : ['generated-stdin']);
+    const device = await chaincoderDevice(context.globals.device);
+    // Checked before the data is loaded, which can take minutes.
+    if (flags.f16) chaincoder.checkF16Activations(device);
+    const needsRunner = specs.some((spec) => NEEDS_RUNNER.includes(spec.name));
+    const sandbox = needsRunner ? await chaincoder.PythonSandbox.create() : undefined;
     try {
-      const train: CodeProblem[] = [];
-      const validation: CodeProblem[] = [];
-      for (const name of names) {
-        train.push(...(await loadProblems(context, { ...flags, data: name, split: 'train' }, sandbox)));
-        validation.push(...(await loadProblems(context, { ...flags, data: name, split: 'validation' }, sandbox)));
-      }
-      const device = await chaincoderDevice(context.globals.device);
-      const report = await (await loadChaincoder()).runTraining({
+      const { train, validation } = await loadTrainingData(context, { ...flags, data: '', split: 'train' }, specs, flags.seed, sandbox);
+      const report = await chaincoder.runTraining({
         device,
         out: resolve(flags.out),
         train,
         validation,
-        data: names,
+        data: specs.map((spec) => chaincoder.formatDataSpec(spec)),
         model: modelSizes(flags),
         steps: flags.steps,
         batchSize: flags.batchSize,
+        accumulate: flags.accumulate,
+        activations: flags.f16 ? 'f16' : 'f32',
         peakLr: flags.lr,
         warmupSteps: flags.warmup,
         seed: flags.seed,
@@ -272,6 +320,21 @@ function registerTrain(parent: Command): void {
       await sandbox?.close();
     }
   });
+}
+
+/** Adds the training data flags: repeatable --data specs plus the shared flags of addDataOptions, without --split. */
+function addTrainDataOptions<T extends Command>(command: T): T {
+  command
+    .option(
+      '--data <spec>',
+      'training dataset NAME[:KEY=VALUE]... (repeatable): generated-stdin, apps, code-contests, mbpp or humaneval with its own options, e.g. apps:dataDir=DIR, mbpp:files=FILE:resplit=0.1 (resplit divides all its problems by id, holding out that fraction for validation); default generated-stdin',
+      collect,
+      [] as string[],
+    )
+    .option('--data-dir <dir>', 'dataset directory given to every --data dataset (apps: the folder holding train/ and test/)')
+    .option('--data-file <file>', 'dataset file given to every --data dataset (code-contests, mbpp, humaneval; repeatable)', collect, [] as string[])
+    .option('--set <key=value>', 'plugin option given to every --data dataset, e.g. count=200 (repeatable); options inside a --data spec take precedence', collect, [] as string[]);
+  return command;
 }
 
 function registerGenerate(parent: Command): void {
@@ -315,7 +378,7 @@ export function register(program: Command): void {
   ).action(async (commandFlags, command) => {
     const flags = commandFlags as typeof commandFlags & DataFlags;
     const context = getContext(command as unknown as Command);
-    const needsRunner = ['mbpp', 'humaneval', 'apps'].includes(flags.data);
+    const needsRunner = NEEDS_RUNNER.includes(flags.data);
     const sandbox = needsRunner ? await (await loadChaincoder()).PythonSandbox.create() : undefined;
     try {
       const problems = await loadProblems(context, flags, sandbox);

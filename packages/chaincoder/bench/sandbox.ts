@@ -1,6 +1,5 @@
 /**
- * ChainCoder benchmarks owned by the model/evaluation side: sandbox
- * throughput. Each case runs a batch of BATCH trivial programs (`print`
+ * Sandbox throughput. Each case runs a batch of BATCH trivial programs (`print`
  * of stdin) at the sandbox's concurrency and reports executions per second.
  * The baseline, measured in the same run, is the same batch of plain
  * `python3 -I -B -c` processes with no namespaces, limits or uid change, so
@@ -9,30 +8,17 @@
  * Sizes: SCULPT_BENCH_SANDBOX_BATCH (default 16) runs per iteration,
  * SCULPT_BENCH_SANDBOX_ITERATIONS (default 10).
  *
- * Run alone: npx tsx --conditions @sculpt/source packages/chaincoder/bench/model.ts
+ * Run alone: npx tsx --conditions @sculpt/source packages/chaincoder/bench/sandbox.ts
  * (merges its records into bench-results/chaincoder.json).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { setLogLevel, writeFileAtomic } from '@sculpt/core';
+import { formatBenchTable, mergeBenchRecords, setLogLevel, type BenchRecord } from '@sculpt/core';
 import { PythonSandbox, type IsolationKind } from '../src/sandbox/index.js';
 
-export interface BenchRecord {
-  case: string;
-  device: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-}
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const resultsFile = resolve(repoRoot, 'bench-results/chaincoder.json');
 const batch = Number(process.env.SCULPT_BENCH_SANDBOX_BATCH ?? 16);
 const iterations = Number(process.env.SCULPT_BENCH_SANDBOX_ITERATIONS ?? 10);
 const PROGRAM = 'import sys\nprint(sys.stdin.read().strip())\n';
@@ -91,22 +77,9 @@ export async function benchmarkSandbox(): Promise<BenchRecord[]> {
   return records;
 }
 
-/** Replaces records with the same case and device in bench-results/chaincoder.json, keeping the others. */
-export async function mergeResults(records: BenchRecord[]): Promise<void> {
-  const existing: BenchRecord[] = existsSync(resultsFile) ? (JSON.parse(await readFile(resultsFile, 'utf8')) as BenchRecord[]) : [];
-  const key = (record: BenchRecord): string => `${record.case}\u0000${record.device}`;
-  const replaced = new Set(records.map(key));
-  const merged = [...existing.filter((record) => !replaced.has(key(record))), ...records];
-  await writeFileAtomic(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
-}
-
-// TODO: training tokens/s (cpu, webgpu, onnxruntime-matmul baseline) and generation tokens/s need the ChainCoder model, which is not implemented yet.
-
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   setLogLevel('warn');
   const records = await benchmarkSandbox();
-  await mergeResults(records);
-  for (const record of records) {
-    process.stdout.write(`${record.case}: ${record.value.toFixed(1)} ${record.unit} (plain python3: ${record.baseline?.toFixed(1)}, ratio ${record.ratio?.toFixed(2)})\n`);
-  }
+  await mergeBenchRecords('chaincoder', records, process.env.SCULPT_BENCH_RESULTS_ROOT);
+  process.stdout.write(formatBenchTable(records));
 }
