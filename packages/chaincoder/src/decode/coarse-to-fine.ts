@@ -9,18 +9,26 @@
  *   S3[j] in the training targets (all content tokens if S3[j] was never seen);
  * - with `finalContent` set, S4 ends with that token and has it nowhere else,
  *   and with `continuation` set, S3 does not start with it;
- * - with `syntaxFragments` set, the S3 frame keeps its brackets balanced. A
- *   syntax token may close only the bracket on top of the open stack, and S3
- *   ends only with an empty stack. Near the budget, only tokens whose
- *   brackets can still be closed in time are allowed;
+ * - with `syntaxFragments` and `contentTexts` set, S3 follows the layout-frame
+ *   grammar: every prefix can still grow into the dump of a Python 3.11
+ *   tree, S3 ends only with a complete dump, and S4 token j fits the hole
+ *   that S3 token j leaves (see frame-constraint.ts). With `syntaxFragments`
+ *   only, the S3 frame just keeps its brackets balanced: a syntax token may
+ *   close only the bracket on top of the open stack, and S3 ends only with
+ *   an empty stack;
  * - near the length budget the current segment is closed early, so that a
  *   well-formed sequence always fits.
  *
  * The reference decodes without any of these constraints; they are a
  * deviation, selected by choosing the constrained decoder.
  */
-import { InputError, UsageError } from '@sculpt/core';
+import { InputError, UsageError, getLogger } from '@sculpt/core';
+import type { TokenizerMode } from '../tokenizer/modes.js';
 import { FrameBrackets, applyEffect } from './frame-brackets.js';
+import { FrameConstraint } from './frame-constraint.js';
+import { grammarGuidedSteps } from './grammar-steps.js';
+
+const log = getLogger('chaincoder:coarse-to-fine');
 
 /** Ids of the syntax, content and special tokens in the output vocabulary. */
 export interface OutputVocabularyLayout {
@@ -40,6 +48,10 @@ export interface OutputVocabularyLayout {
   continuation?: number;
   /** Text of each syntax token (an AST-dump fragment); when given, S3 frames keep balanced brackets. */
   syntaxFragments?: ReadonlyMap<number, string>;
+  /** Text of each content token; together with `syntaxFragments` it turns on the frame grammar. */
+  contentTexts?: ReadonlyMap<number, string>;
+  /** Tokenizer mode of the vocabulary, which selects the grammar's node shapes (default lossless). */
+  mode?: TokenizerMode;
 }
 
 /** For each syntax token id, the content ids that followed it at the same S3/S4 position in training. */
@@ -143,6 +155,11 @@ export function coarseToFineConstraint(
   maxNewTokens: number,
 ): (position: { generated: readonly number[] }) => ReadonlySet<number> {
   checkLayout(layout);
+  if (layout.syntaxFragments !== undefined && layout.contentTexts !== undefined) {
+    const frames = new FrameConstraint(layout.syntaxFragments, layout.contentTexts, layout.continuation, layout.mode ?? 'lossless');
+    if (Number.isFinite(frames.minFrameLength)) return grammarGuidedSteps(layout, cooccurrence, maxNewTokens, frames);
+    log.warn('No complete layout frame can be built from the syntax tokens of this vocabulary, so S3 is only bracket-checked.');
+  }
   // Bracket tracking is used only when some balanced frame can be built from the syntax tokens.
   const tracked = layout.syntaxFragments === undefined ? null : new FrameBrackets(layout.syntaxFragments, layout.continuation);
   const brackets = tracked !== null && Number.isFinite(tracked.minFrameLength) ? tracked : null;
@@ -201,7 +218,7 @@ export function coarseToFineConstraint(
         return progress.segment === 0 ? syntaxOrSeparator : contentOrSeparator;
       }
       case 2: {
-        // TODO: only brackets are checked, so S3 can still be an invalid AST dump (for example a second `Module(` inside the first).
+        // Without the frame grammar (no token texts given), S3 may still be an invalid dump such as a second `Module(` inside the first.
         if (brackets !== null) return balancedFrameStep(brackets, progress, left);
         // Closing now needs: SEP, then len(S3) S4 tokens, then EOS.
         // S3 needs one token; closing segment 1 left room for it, SEP, one S4 token and EOS.

@@ -38,6 +38,8 @@ export function outputLayout(vocabulary: Vocabulary): OutputVocabularyLayout {
     finalContent: vocabulary.specialId('finalChasing'),
     continuation: vocabulary.specialId('onHold'),
     syntaxFragments: new Map(syntaxIds.map((id) => [id, vocabulary.tokens[id]])),
+    contentTexts: new Map(contentIds.map((id) => [id, vocabulary.tokens[id]])),
+    mode: vocabulary.mode,
   };
 }
 

@@ -3,3 +3,8 @@ export * from './generation-model.js';
 export * from './generate.js';
 export * from './trained-model.js';
 export * from './frame-brackets.js';
+export * from './content-classes.js';
+export * from './frame-constraint.js';
+export * from './grammar-steps.js';
+export { FrameGrammar, lexFragment, type FieldKind, type FrameGrammarState, type HoleStep, type Lexeme, type NodeVariant } from '../tokenizer/frame-grammar.js';
+export { HOLE_KINDS, MULTI_PIECE_HOLES, type HoleKind } from '../tokenizer/frame-grammar-schema.js';
