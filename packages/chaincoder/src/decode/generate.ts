@@ -6,6 +6,7 @@
  */
 import { Random, UsageError, type Decoder } from '@sculpt/core';
 import { noGrad, scope } from '@sculpt/runtime-gpu';
+import type { DescriptionFeatureCache } from '../model/description-features.js';
 import { buildBatch, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
 import type { ChainCoderModel } from '../model/model.js';
 import { tryDecodeProgram } from '../tokenizer/decode.js';
@@ -57,6 +58,11 @@ export interface GenerateOptions {
    * (beam search with numReturn = n), instead of n prompts with one sequence each.
    */
   sequencesFromOnePrompt?: boolean;
+  /**
+   * Computes the description features of a problem that has none, for a model
+   * with an ONNX description encoder (`TrainedModel.descriptionFeatures`).
+   */
+  descriptionFeatures?: DescriptionFeatureCache | null;
 }
 
 export interface GeneratedCandidates {
@@ -77,6 +83,9 @@ export async function generateCandidates(
 ): Promise<GeneratedCandidates> {
   if (!Number.isInteger(options.n) || options.n < 1) throw new UsageError(`n must be a positive integer, got ${options.n}.`);
   const output = vocabularies.output;
+  if (model.config.descriptionEncoder !== undefined && problem.descriptionFeatures === undefined && options.descriptionFeatures != null) {
+    await options.descriptionFeatures.attach([problem]);
+  }
   const batch = buildBatch([problem], vocabularies, model.config, { ioSamples: Math.min(4, problem.samples.length), programs: 0 }, new Random(options.seed));
   const encoded = noGrad(() => scope(() => model.encode(batch)));
   model.releaseBatchTensors();

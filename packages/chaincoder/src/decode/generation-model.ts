@@ -7,7 +7,7 @@
 import type { DecodingModel, Logits } from '@sculpt/core';
 import { UsageError } from '@sculpt/core';
 import { nn as F, noGrad, scope, type LayerKVCache, type Tensor } from '@sculpt/runtime-gpu';
-import { DESCRIPTION_VECTORS, type ChainCoderModel } from '../model/model.js';
+import type { ChainCoderModel } from '../model/model.js';
 
 export interface GenerationState {
   caches: LayerKVCache[];
@@ -58,7 +58,7 @@ export class ChainCoderDecodingModel implements DecodingModel<GenerationState> {
       const memory = F.embedding(this.encoded, rowsIndex);
       rowsIndex.dispose();
       const maskData = new Float32Array(rows * M);
-      for (let row = 0; row < rows; row++) maskData.fill(1, row * M, row * M + DESCRIPTION_VECTORS + this.ioLength);
+      for (let row = 0; row < rows; row++) maskData.fill(1, row * M, row * M + this.model.descriptionVectors + this.ioLength);
       return {
         caches: this.model.decoderBlocks.map((block) => block.createCache(rows, this.capacity)),
         memory,

@@ -8,6 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@sculpt/core';
 import type { Device } from '@sculpt/runtime-gpu';
+import { descriptionPoolingOf } from '../model/config.js';
+import { openDescriptionEncoder } from '../model/description-encoder-files.js';
+import { DescriptionFeatureCache } from '../model/description-features.js';
 import type { CodeVocabularies } from '../model/features.js';
 import { ChainCoderModel } from '../model/model.js';
 import { STATE_FILE, loadCheckpoint, type CheckpointState } from '../train/checkpoint.js';
@@ -23,6 +26,20 @@ export interface TrainedModel {
   /** Null when the folder has no cooccurrence.json (a bare checkpoint folder). */
   cooccurrence: CooccurrenceTable | null;
   state: CheckpointState;
+  /**
+   * Pooled features of the ONNX description encoder, computed on demand;
+   * null for models with the trainable description encoder.
+   */
+  descriptionFeatures: DescriptionFeatureCache | null;
+  /** Disposes the model and closes the description encoder's session. */
+  dispose(): Promise<void>;
+}
+
+export interface LoadTrainedModelOptions {
+  /** ONNX description encoder to use in place of the path recorded in the checkpoint; it must have the recorded SHA-256. */
+  descriptionOnnx?: string;
+  /** Tokenizer.json of the description encoder, in place of the recorded path. */
+  descriptionTokenizer?: string;
 }
 
 /** Finds the checkpoint folder: `<dir>/checkpoint` of a training output folder, or `dir` itself. */
@@ -45,17 +62,47 @@ export async function readCooccurrence(file: string): Promise<CooccurrenceTable>
   return new Map((pairs as [number, number[]][]).map(([layout, accessories]) => [layout, new Set(accessories)]));
 }
 
-export async function loadTrainedModel(dir: string, device: Device): Promise<TrainedModel> {
+/**
+ * Loads the checkpoint in `dir`. A model trained with an ONNX description
+ * encoder reopens it from the recorded paths, or from the paths in `options`,
+ * and rejects files whose SHA-256 differs from the recorded one.
+ */
+export async function loadTrainedModel(dir: string, device: Device, options: LoadTrainedModelOptions = {}): Promise<TrainedModel> {
   const folder = checkpointFolder(dir);
   const checkpoint = await loadCheckpoint(folder);
-  const model = new ChainCoderModel(device, checkpoint.state.config, 0);
+  const { config } = checkpoint.state;
+  if (config.descriptionEncoder === undefined && (options.descriptionOnnx !== undefined || options.descriptionTokenizer !== undefined)) {
+    throw new InputError('this model was trained with the trainable description encoder and takes no ONNX description encoder; drop --description-onnx and --description-tokenizer.', folder);
+  }
+  const encoder = config.descriptionEncoder === undefined
+    ? null
+    : await openDescriptionEncoder({
+        config: config.descriptionEncoder,
+        recorded: checkpoint.state.descriptionEncoder ?? null,
+        model: options.descriptionOnnx,
+        tokenizer: options.descriptionTokenizer,
+        source: join(folder, STATE_FILE),
+      });
+
+  const model = new ChainCoderModel(device, config, 0);
   try {
     model.loadWeights(checkpoint.weights, join(folder, 'weights.safetensors'));
   } catch (error) {
     model.dispose();
+    await encoder?.dispose();
     throw error;
   }
   const cooccurrenceFile = join(dir, COOCCURRENCE_FILE);
   const cooccurrence = existsSync(cooccurrenceFile) ? await readCooccurrence(cooccurrenceFile) : null;
-  return { model, vocabularies: checkpoint.vocabularies, cooccurrence, state: checkpoint.state };
+  return {
+    model,
+    vocabularies: checkpoint.vocabularies,
+    cooccurrence,
+    state: checkpoint.state,
+    descriptionFeatures: encoder === null ? null : new DescriptionFeatureCache(encoder, descriptionPoolingOf(config)),
+    dispose: async () => {
+      model.dispose();
+      await encoder?.dispose();
+    },
+  };
 }

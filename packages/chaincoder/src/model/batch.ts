@@ -26,6 +26,12 @@ export interface ModelBatch {
   descriptionIds: number[];
   /** Real description tokens per instance (at least 1). */
   descriptionLengths: number[];
+  /**
+   * Pooled features of a frozen ONNX description encoder, [I, vectors, hidden],
+   * present only for models with `descriptionEncoder` in their config. Such
+   * models read these and ignore the description ids.
+   */
+  descriptionFeatures?: Float32Array;
   /** Instance of each program row, [B]. */
   programInstance: number[];
   /** Target tokens per program after padding, Lt (BOS and EOS included). */

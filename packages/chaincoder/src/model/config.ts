@@ -46,6 +46,29 @@ export interface ChainCoderConfig {
   preNorm: boolean;
   /** Description pooling; absent means `first-last-mean`, so older saved configs load unchanged. */
   descriptionPooling?: DescriptionPooling;
+  /**
+   * A frozen pretrained description encoder in place of the trainable
+   * description stack. Absent means the trainable stack, as in every config
+   * saved before this field existed.
+   */
+  descriptionEncoder?: OnnxDescriptionEncoderConfig;
+}
+
+/**
+ * An ONNX text encoder whose pooled hidden states a trainable projection maps
+ * to the model width. The hashes tie the weights to the exact encoder and
+ * tokenizer files they were trained with.
+ */
+export interface OnnxDescriptionEncoderConfig {
+  kind: 'onnx';
+  /** Width of the encoder's hidden states. */
+  hidden: number;
+  /** SHA-256 (hex) of the ONNX file. */
+  modelSha256: string;
+  /** SHA-256 (hex) of the tokenizer.json file. */
+  tokenizerSha256: string;
+  /** Tokens kept per description, special tokens included. */
+  maxLength: number;
 }
 
 /** Returns the miniature: d = 128, 4 heads, FFN 512, 1 sample-embedder layer, 2 description and 2 encoder layers, 4 decoder layers. */
@@ -99,7 +122,23 @@ export function checkConfig(config: ChainCoderConfig): void {
   if (config.descriptionPooling !== undefined && !DESCRIPTION_POOLINGS.includes(config.descriptionPooling)) {
     throw new UsageError(`ChainCoder config: descriptionPooling must be one of ${DESCRIPTION_POOLINGS.join(', ')}, got ${JSON.stringify(config.descriptionPooling)}.`);
   }
+  if (config.descriptionEncoder !== undefined) checkDescriptionEncoderConfig(config.descriptionEncoder);
   if (config.dim % config.heads !== 0) throw new UsageError(`ChainCoder config: dim ${config.dim} is not divisible by heads ${config.heads}.`);
+}
+
+function checkDescriptionEncoderConfig(encoder: OnnxDescriptionEncoderConfig): void {
+  const value = JSON.stringify(encoder);
+  if (typeof encoder !== 'object' || encoder === null || encoder.kind !== 'onnx') {
+    throw new UsageError(`ChainCoder config: descriptionEncoder must be {"kind": "onnx", ...}, got ${value}.`);
+  }
+  for (const name of ['hidden', 'maxLength'] as const) {
+    if (!Number.isInteger(encoder[name]) || encoder[name] <= 0) throw new UsageError(`ChainCoder config: descriptionEncoder.${name} must be a positive integer, got ${value}.`);
+  }
+  for (const name of ['modelSha256', 'tokenizerSha256'] as const) {
+    if (typeof encoder[name] !== 'string' || !/^[0-9a-f]{64}$/u.test(encoder[name])) {
+      throw new UsageError(`ChainCoder config: descriptionEncoder.${name} must be a SHA-256 in lowercase hex, got ${value}.`);
+    }
+  }
 }
 
 /** Returns the description pooling of `config`, with the default of configs saved before the field existed. */

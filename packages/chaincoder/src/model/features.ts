@@ -16,14 +16,21 @@ import { serializeTarget } from '../tokenizer/target.js';
 import { buildVocabularies, type Vocabulary } from '../tokenizer/vocabulary.js';
 import { drawItems } from '../train/batches.js';
 import type { ModelBatch } from './batch.js';
-import type { ChainCoderConfig } from './config.js';
+import { descriptionVectorCount, type ChainCoderConfig } from './config.js';
 
 const log = getLogger('chaincoder:features');
 
 export interface PreparedProblem {
   id: string;
+  /** The description text, which an ONNX description encoder reads. */
+  description: string;
   /** GPT-2 BPE ids of the description. */
   descriptionTokens: number[];
+  /**
+   * Pooled ONNX encoder features of the description, [vectors, hidden]; set
+   * by `DescriptionFeatureCache.attach` for models with `descriptionEncoder`.
+   */
+  descriptionFeatures?: Float32Array;
   /** Encoded I/O samples the model may see. */
   samples: EncodedIoSample[];
   /** Encoded reference programs. */
@@ -89,7 +96,7 @@ export async function prepareProblems(problems: readonly CodeProblem[], options:
       report.droppedProblems++;
       continue;
     }
-    prepared.push({ id: problem.id, descriptionTokens: bpeEncode(problem.description), samples, programs });
+    prepared.push({ id: problem.id, description: problem.description, descriptionTokens: bpeEncode(problem.description), samples, programs });
     report.programs += programs.length;
   }
   report.problems = prepared.length;
@@ -106,7 +113,7 @@ export function preparePrompts(problems: readonly CodeProblem[], tokenizer: Enco
     if (problem.examples.length === 0) {
       throw new UsageError(`Problem ${problem.id} has no I/O examples; the model needs at least one to generate a program.`);
     }
-    return { id: problem.id, descriptionTokens: bpeEncode(problem.description), samples: encodeSamples(problem.examples, tokenizer), programs: [] };
+    return { id: problem.id, description: problem.description, descriptionTokens: bpeEncode(problem.description), samples: encodeSamples(problem.examples, tokenizer), programs: [] };
   });
 }
 
@@ -211,6 +218,7 @@ export function assembleBatch(
     return ids.length > 0 ? ids : [DESCRIPTION_UNKNOWN];
   });
   const Ld = Math.max(...descriptions.map((ids) => ids.length));
+  const descriptionFeatures = config.descriptionEncoder === undefined ? undefined : gatherDescriptionFeatures(instances, config);
 
   const programInstance: number[] = [];
   const targets: number[][] = [];
@@ -233,9 +241,27 @@ export function assembleBatch(
     descriptionLength: Ld,
     descriptionIds: descriptions.flatMap((ids) => [...ids, ...new Array<number>(Ld - ids.length).fill(DESCRIPTION_PAD)]),
     descriptionLengths: descriptions.map((ids) => ids.length),
+    ...(descriptionFeatures === undefined ? {} : { descriptionFeatures }),
     programInstance,
     targetLength: Lt,
     targets: targets.flatMap((target) => [...target, ...new Array<number>(Lt - target.length).fill(outputPad)]),
     targetLengths: targets.map((target) => target.length),
   };
+}
+
+/** Concatenates the instances' pooled ONNX features into [I, vectors, hidden]. */
+function gatherDescriptionFeatures(instances: readonly PreparedProblem[], config: ChainCoderConfig): Float32Array {
+  const size = descriptionVectorCount(config) * config.descriptionEncoder!.hidden;
+  const features = new Float32Array(instances.length * size);
+  instances.forEach((instance, index) => {
+    const values = instance.descriptionFeatures;
+    if (values === undefined) {
+      throw new UsageError(`Problem ${instance.id} has no description features, but the model reads an ONNX description encoder's output; run DescriptionFeatureCache.attach on the problems first.`);
+    }
+    if (values.length !== size) {
+      throw new UsageError(`Problem ${instance.id} has ${values.length} description feature values; the model needs ${size} (vectors × encoder hidden size ${config.descriptionEncoder!.hidden}).`);
+    }
+    features.set(values, index * size);
+  });
+  return features;
 }

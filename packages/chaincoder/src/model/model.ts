@@ -8,6 +8,9 @@
  * 2. Description encoder: a small trainable encoder over subword ids, pooled
  *    to first, last, max and min vectors (first, last and mean for configs
  *    saved without `descriptionPooling`), each plus a learned marker embedding.
+ *    With `descriptionEncoder` in the config, a frozen ONNX encoder's pooled
+ *    features arrive in the batch instead, and a trainable linear projection
+ *    maps them to the model width before the markers are added.
  * 3. Encoder: the pooled description vectors are prepended to the I/O
  *    embeddings, learned positions added, and an encoder stack runs: [I·M, d].
  * 4. Decoder: causal self-attention over the target, cross-attention over the
@@ -42,6 +45,7 @@ import {
 } from '@sculpt/runtime-gpu';
 import { checkBatch, type ModelBatch } from './batch.js';
 import { checkConfig, descriptionPoolingOf, descriptionVectorCount, type ChainCoderConfig } from './config.js';
+import { DescriptionProjection } from './onnx-description.js';
 
 /**
  * Pooled description vectors of the `first-last-mean` pooling. Models with
@@ -81,6 +85,8 @@ export class ChainCoderModel {
   readonly decoderBlocks: TransformerBlock[];
   /** Pooled description vectors before the I/O rows of every encoder sequence. */
   readonly descriptionVectors: number;
+  /** Projection of frozen ONNX features; null for the trainable description stack. */
+  readonly descriptionProjection: DescriptionProjection | null;
   #activationDType: ActivationDType = 'f32';
 
   constructor(
@@ -94,15 +100,21 @@ export class ChainCoderModel {
     const { dim } = config;
     this.params = new ParameterStore(device);
     const normal = (std: number) => ({ std, random });
+    // The trainable description stack exists only without a frozen encoder.
+    // Its creation order is unchanged, so older configs draw the same initial weights.
+    const trainableDescription = config.descriptionEncoder === undefined;
     this.params.create('input_embed.weight', [config.inputVocab, dim], normal(0.02));
     this.params.create('sample_position.weight', [config.maxSamples, dim], normal(0.01));
-    this.params.create('description_embed.weight', [config.descriptionVocab, dim], normal(0.02));
-    this.params.create('description_position.weight', [config.maxDescriptionLength, dim], normal(0.01));
+    if (trainableDescription) {
+      this.params.create('description_embed.weight', [config.descriptionVocab, dim], normal(0.02));
+      this.params.create('description_position.weight', [config.maxDescriptionLength, dim], normal(0.01));
+    }
     this.params.create('description_marker.weight', [this.descriptionVectors, dim], normal(0.02));
     this.params.create('encoder_position.weight', [this.descriptionVectors + config.maxIoLength, dim], normal(0.01));
     this.params.create('output_embed.weight', [config.outputVocab, dim], normal(0.02));
     this.params.create('decoder_position.weight', [config.maxTargetLength, dim], normal(0.01));
-    for (const name of ['sample_norm', 'description_norm', 'encoder_norm', 'decoder_norm']) {
+    const norms = trainableDescription ? ['sample_norm', 'description_norm', 'encoder_norm', 'decoder_norm'] : ['sample_norm', 'encoder_norm', 'decoder_norm'];
+    for (const name of norms) {
       this.params.create(`${name}.weight`, [dim], { value: 1 });
       this.params.create(`${name}.bias`, [dim], { value: 0 });
     }
@@ -111,9 +123,10 @@ export class ChainCoderModel {
     const options = { random };
     const stack = (count: number, create: typeof createEncoderBlock) => Array.from({ length: count }, () => create(device, block, options));
     this.sampleBlocks = stack(config.sampleEmbedderLayers, createEncoderBlock);
-    this.descriptionBlocks = stack(config.descriptionLayers, createEncoderBlock);
+    this.descriptionBlocks = stack(trainableDescription ? config.descriptionLayers : 0, createEncoderBlock);
     this.encoderBlocks = stack(config.encoderLayers, createEncoderBlock);
     this.decoderBlocks = stack(config.decoderLayers, createCrossDecoderBlock);
+    this.descriptionProjection = config.descriptionEncoder === undefined ? null : new DescriptionProjection(device, config.descriptionEncoder.hidden, dim, random);
   }
 
   get activationDType(): ActivationDType {
@@ -139,6 +152,7 @@ export class ChainCoderModel {
       ...nested('description_blocks', this.descriptionBlocks),
       ...nested('encoder_blocks', this.encoderBlocks),
       ...nested('decoder_blocks', this.decoderBlocks),
+      ...(this.descriptionProjection?.parameters() ?? []).map(([name, tensor]): [string, Tensor] => [`description_projection.${name}`, tensor]),
     ];
   }
 
@@ -153,6 +167,7 @@ export class ChainCoderModel {
       ...(['sample_blocks', 'description_blocks', 'encoder_blocks', 'decoder_blocks'] as const).flatMap((prefix) =>
         this.#blocksOf(prefix).map((block, index): [string, ParameterStore] => [`${prefix}.${index}.`, block.params]),
       ),
+      ...(this.descriptionProjection === null ? [] : [['description_projection.', this.descriptionProjection.params] as [string, ParameterStore]]),
     ];
     const expected = new Set(this.parameters().map(([name]) => name));
     const unknown = [...weights.keys()].filter((name) => !expected.has(name));
@@ -246,6 +261,22 @@ export class ChainCoderModel {
 
   /** Description encoder, pooled: one [I, d] tensor per description vector, each plus its marker. */
   #embedDescriptions(batch: ModelBatch): Tensor[] {
+    const pooled = this.descriptionProjection === null ? this.#encodeDescriptions(batch) : this.#projectDescriptionFeatures(batch, this.descriptionProjection);
+    const markers = this.params.get('description_marker.weight');
+    return pooled.map((vectors, k) => F.add(vectors, F.embedding(markers, this.#ids(new Array<number>(batch.instances).fill(k)))));
+  }
+
+  /** Projects the batch's frozen ONNX features; the features are constants, so gradients stop at the projection. */
+  #projectDescriptionFeatures(batch: ModelBatch, projection: DescriptionProjection): Tensor[] {
+    const features = batch.descriptionFeatures;
+    if (features === undefined) {
+      throw new InputError('Model batch: descriptionFeatures is missing, but this model uses an ONNX description encoder; attach the pooled features to the problems first (attachDescriptionFeatures).');
+    }
+    return projection.forward(features, batch.instances, this.descriptionVectors, (values, shape) => this.#constant(values, shape, 'f32'));
+  }
+
+  /** Trainable description stack, pooled: one [I, d] tensor per description vector. */
+  #encodeDescriptions(batch: ModelBatch): Tensor[] {
     const { instances: I, descriptionLength: Ld } = batch;
     const positions = Array.from({ length: I * Ld }, (_, index) => index % Ld);
     let x = F.add(
@@ -266,8 +297,7 @@ export class ChainCoderModel {
     } else {
       pooled.push(this.#poolExtremum(x, batch, 'max'), this.#poolExtremum(x, batch, 'min'));
     }
-    const markers = this.params.get('description_marker.weight');
-    return pooled.map((vectors, k) => F.add(vectors, F.embedding(markers, this.#ids(new Array<number>(I).fill(k)))));
+    return pooled;
   }
 
   /**
@@ -343,6 +373,7 @@ export class ChainCoderModel {
   dispose(): void {
     this.releaseBatchTensors();
     this.params.dispose();
+    this.descriptionProjection?.dispose();
     for (const block of [...this.sampleBlocks, ...this.descriptionBlocks, ...this.encoderBlocks, ...this.decoderBlocks]) block.dispose();
   }
 }

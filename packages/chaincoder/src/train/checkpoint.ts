@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { InputError, writeFileAtomic, type RandomState } from '@sculpt/core';
 import { SafetensorsFile, encodeFloat, writeSafetensors, type Tensor } from '@sculpt/runtime-gpu';
 import type { ChainCoderConfig } from '../model/config.js';
+import type { DescriptionEncoderFiles } from '../model/description-encoder-files.js';
 import type { CodeVocabularies } from '../model/features.js';
 import { Vocabulary } from '../tokenizer/vocabulary.js';
 
@@ -41,6 +42,8 @@ export interface CheckpointState extends TrainingState {
   vocabularyHash: string;
   /** Options of the run that wrote the checkpoint (schedule, batch size, seed, data), for resuming and for the record. */
   run: Record<string, unknown>;
+  /** Paths and SHA-256 of the ONNX description encoder's files; present when the config has `descriptionEncoder`. */
+  descriptionEncoder?: DescriptionEncoderFiles;
 }
 
 export interface Checkpoint {
@@ -59,6 +62,7 @@ export interface CheckpointContent {
   parameters: [string, Tensor][];
   moments: { m: Tensor; v: Tensor }[];
   run: Record<string, unknown>;
+  descriptionEncoder?: DescriptionEncoderFiles;
 }
 
 /** Serializes the vocabularies in a stable form; the description map is stored as [bpe id, compact id] pairs. */
@@ -139,6 +143,7 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
     config: content.config,
     vocabularyHash: sha256(vocabularies),
     run: content.run,
+    ...(content.descriptionEncoder === undefined ? {} : { descriptionEncoder: content.descriptionEncoder }),
   };
   // The state is written last, so a folder without it is incomplete.
   await writeFileAtomic(join(temporary, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
@@ -175,6 +180,10 @@ async function readState(file: string): Promise<CheckpointState> {
   }
   if (state.lossScale !== undefined && !(typeof state.lossScale === 'number' && state.lossScale > 0 && Number.isFinite(state.lossScale))) {
     throw new InputError(`checkpoint state has an invalid lossScale ${JSON.stringify(state.lossScale)}; it must be a positive number`, file);
+  }
+  const encoder = state.descriptionEncoder as Partial<DescriptionEncoderFiles> | undefined;
+  if (encoder !== undefined && !(['model', 'modelSha256', 'tokenizer', 'tokenizerSha256'] as const).every((key) => typeof encoder[key] === 'string')) {
+    throw new InputError(`checkpoint state has an invalid descriptionEncoder ${JSON.stringify(encoder)}; it needs the strings model, modelSha256, tokenizer and tokenizerSha256`, file);
   }
   return state as CheckpointState;
 }

@@ -15,8 +15,11 @@ import type { ActivationDType } from '../model/model.js';
 import { buildCooccurrence } from '../decode/coarse-to-fine.js';
 import { outputLayout } from '../decode/generate.js';
 import { SEGMENT_NAMES } from '../eval/metrics.js';
-import { miniatureConfig, type ChainCoderConfig } from '../model/config.js';
-import { buildCodeVocabularies, prepareProblems, type CodeVocabularies } from '../model/features.js';
+import { descriptionPoolingOf, miniatureConfig, type ChainCoderConfig, type OnnxDescriptionEncoderConfig } from '../model/config.js';
+import { openDescriptionEncoder, type DescriptionEncoderFiles } from '../model/description-encoder-files.js';
+import { DescriptionFeatureCache } from '../model/description-features.js';
+import { OnnxDescriptionEncoder } from '../model/onnx-description.js';
+import { buildCodeVocabularies, prepareProblems, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
 import { ChainCoderModel } from '../model/model.js';
 import { STATE_FILE, loadCheckpoint, type Checkpoint } from './checkpoint.js';
 import { MINIATURE_CURRICULUM } from './curriculum.js';
@@ -62,7 +65,22 @@ export interface TrainingRunOptions extends RunSettings {
   resume: boolean;
   checkpointEvery: number;
   validateEvery: number;
+  /**
+   * A frozen ONNX description encoder in place of the trainable one (a new
+   * run only). On resume these paths replace the recorded ones, and the files
+   * must have the recorded SHA-256.
+   */
+  descriptionEncoder?: DescriptionEncoderPaths;
   signal?: AbortSignal;
+}
+
+export interface DescriptionEncoderPaths {
+  /** The ONNX file. */
+  model?: string;
+  /** Its Hugging Face tokenizer.json. */
+  tokenizer?: string;
+  /** Tokens kept per description (default: the model's maxDescriptionLength override, else 512). */
+  maxLength?: number;
 }
 
 export interface TrainingRunReport {
@@ -155,9 +173,18 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   const sizes = { ...miniatureConfig({ inputVocab: 1, outputVocab: 1, descriptionVocab: 1 }), ...options.model };
   const maxTargetLength = checkpoint?.state.config.maxTargetLength ?? sizes.maxTargetLength;
   const tokenizer = { mode: 'lossless' as const };
-  const train = (await prepareProblems(options.train, { tokenizer, includeHiddenTests: true, maxTargetLength })).prepared;
-  const validation = (await prepareProblems(options.validation, { tokenizer, includeHiddenTests: false, maxTargetLength })).prepared;
-  if (validation.length === 0) throw new UsageError('The validation split has no usable problems; use more problems (e.g. --set count=200).');
+  // The encoder files are checked before the data is prepared, which can take minutes.
+  const encoder = await openRunDescriptionEncoder(options, checkpoint, checkpointDir);
+  let train: PreparedProblem[];
+  let validation: PreparedProblem[];
+  try {
+    train = (await prepareProblems(options.train, { tokenizer, includeHiddenTests: true, maxTargetLength })).prepared;
+    validation = (await prepareProblems(options.validation, { tokenizer, includeHiddenTests: false, maxTargetLength })).prepared;
+    if (validation.length === 0) throw new UsageError('The validation split has no usable problems; use more problems (e.g. --set count=200).');
+  } catch (error) {
+    await encoder?.encoder.dispose();
+    throw error;
+  }
 
   // The vocabularies come from the training split, or from the checkpoint when resuming.
   const vocabularies: CodeVocabularies = checkpoint?.vocabularies ?? buildCodeVocabularies(train, { mode: 'lossless' });
@@ -166,7 +193,18 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     inputVocab: vocabularies.input.size,
     outputVocab: vocabularies.output.size,
     descriptionVocab: vocabularies.description.size + 2,
+    ...(encoder === null ? {} : { descriptionEncoder: encoder.config }),
   };
+  if (encoder !== null) {
+    // The encoder is frozen, so its pooled features are computed once here and the session is closed.
+    try {
+      const cache = new DescriptionFeatureCache(encoder.encoder, descriptionPoolingOf(config));
+      await cache.attach(train);
+      await cache.attach(validation);
+    } finally {
+      await encoder.encoder.dispose();
+    }
+  }
   const cooccurrence = buildCooccurrence(targetIds(vocabularies, train), outputLayout(vocabularies.output));
   await writeFileAtomic(join(options.out, COOCCURRENCE_FILE), JSON.stringify([...cooccurrence].map(([layout, accessories]) => [layout, [...accessories]])) + '\n');
 
@@ -192,7 +230,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   const save = async (): Promise<void> => {
     if (savedStep === trainer.step) return;
     savedStep = trainer.step;
-    await trainer.saveCheckpoint(checkpointDir, { settings, resultsRunId: runId });
+    await trainer.saveCheckpoint(checkpointDir, { settings, resultsRunId: runId }, encoder?.files);
     log.info(() => `Checkpoint at step ${trainer.step} written to ${checkpointDir}`);
   };
   try {
@@ -244,5 +282,57 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     store.close();
     trainer.dispose();
     model.dispose();
+  }
+}
+
+interface RunDescriptionEncoder {
+  encoder: OnnxDescriptionEncoder;
+  config: OnnxDescriptionEncoderConfig;
+  files: DescriptionEncoderFiles;
+}
+
+/**
+ * Opens the run's ONNX description encoder: the requested files for a new
+ * run, or the checkpoint's (recorded or given again, with matching SHA-256)
+ * on resume. Returns null for the trainable description encoder.
+ */
+async function openRunDescriptionEncoder(options: TrainingRunOptions, checkpoint: Checkpoint | null, checkpointDir: string): Promise<RunDescriptionEncoder | null> {
+  const requested = options.descriptionEncoder;
+  const filesRequested = requested !== undefined && (requested.model !== undefined || requested.tokenizer !== undefined);
+  let encoder: OnnxDescriptionEncoder;
+  if (checkpoint !== null) {
+    const saved = checkpoint.state.config.descriptionEncoder;
+    if (saved === undefined) {
+      if (filesRequested) throw new UsageError(`The checkpoint in ${checkpointDir} was trained with the trainable description encoder; an ONNX description encoder cannot be added on resume. Drop --description-onnx and --description-tokenizer, or start a new run in another --out.`);
+      return null;
+    }
+    encoder = await openDescriptionEncoder({
+      config: saved,
+      recorded: checkpoint.state.descriptionEncoder ?? null,
+      model: requested?.model,
+      tokenizer: requested?.tokenizer,
+      source: join(checkpointDir, STATE_FILE),
+    });
+  } else {
+    if (!filesRequested) return null;
+    if (requested.model === undefined || requested.tokenizer === undefined) {
+      throw new UsageError('An ONNX description encoder needs both files: pass --description-onnx FILE and --description-tokenizer FILE.');
+    }
+    const maxLength = requested.maxLength ?? options.model.maxDescriptionLength ?? 512;
+    encoder = await OnnxDescriptionEncoder.load({ model: requested.model, tokenizer: requested.tokenizer, maxLength });
+  }
+
+  try {
+    const { identity } = encoder;
+    const hidden = await encoder.hiddenSize();
+    log.info(() => `Description encoder: ${identity.model} (hidden size ${hidden}, SHA-256 ${identity.modelSha256})`);
+    return {
+      encoder,
+      config: { kind: 'onnx', hidden, modelSha256: identity.modelSha256, tokenizerSha256: identity.tokenizerSha256, maxLength: encoder.maxLength },
+      files: { model: identity.model, modelSha256: identity.modelSha256, tokenizer: identity.tokenizer, tokenizerSha256: identity.tokenizerSha256 },
+    };
+  } catch (error) {
+    await encoder.dispose();
+    throw error;
   }
 }

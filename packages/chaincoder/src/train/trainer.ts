@@ -8,6 +8,7 @@
 import { InputError, Random, UsageError, getLogger, throwIfAborted } from '@sculpt/core';
 import { AdamW, DynamicLossScaler, noGrad, recordTape, scope, writeTensor, type Tensor } from '@sculpt/runtime-gpu';
 import { SEGMENT_NAMES, segmentLabels, type SegmentName } from '../eval/metrics.js';
+import type { DescriptionEncoderFiles } from '../model/description-encoder-files.js';
 import { assembleBatch, buildBatch, drawBatch, type CodeVocabularies, type PreparedProblem } from '../model/features.js';
 import { IGNORE_LABEL, teacherForcingLabels, type ActivationDType, type ChainCoderModel } from '../model/model.js';
 import { saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
@@ -175,8 +176,12 @@ export class Trainer {
     return state;
   }
 
-  /** Writes a checkpoint of the model, the optimizer and this trainer's position to `dir`. */
-  async saveCheckpoint(dir: string, run: Record<string, unknown>): Promise<void> {
+  /**
+   * Writes a checkpoint of the model, the optimizer and this trainer's
+   * position to `dir`, with the ONNX description encoder's files when the
+   * model uses one.
+   */
+  async saveCheckpoint(dir: string, run: Record<string, unknown>, descriptionEncoder?: DescriptionEncoderFiles): Promise<void> {
     await saveCheckpoint(dir, {
       training: this.trainingState(),
       config: this.model.config,
@@ -184,6 +189,7 @@ export class Trainer {
       parameters: this.model.parameters(),
       moments: this.optimizer.moments(),
       run,
+      descriptionEncoder,
     });
   }
 

@@ -156,6 +156,8 @@ interface GenerationFlags {
   temperature: number;
   maxNewTokens: number;
   seed: number;
+  descriptionOnnx?: string;
+  descriptionTokenizer?: string;
 }
 
 function addGenerationOptions<T extends Command>(command: T, defaultN: number): T {
@@ -164,7 +166,9 @@ function addGenerationOptions<T extends Command>(command: T, defaultN: number): 
     .option('--n <count>', 'candidates per problem', positiveInteger('--n'), defaultN)
     .option('--temperature <t>', 'sampling temperature (sample, and coarse-to-fine with n > 1)', positiveNumber('--temperature'), 0.8)
     .option('--max-new-tokens <count>', 'token budget per candidate', positiveInteger('--max-new-tokens'), 400)
-    .option('--seed <n>', 'seed of the sampling generator and of the drawn examples', (value: string) => Number.parseInt(value, 10), 0);
+    .option('--seed <n>', 'seed of the sampling generator and of the drawn examples', (value: string) => Number.parseInt(value, 10), 0)
+    .option('--description-onnx <file>', 'ONNX description encoder in place of the path recorded at training (models trained with --description-onnx; must have the recorded SHA-256)')
+    .option('--description-tokenizer <file>', 'description tokenizer.json in place of the path recorded at training');
   return command;
 }
 
@@ -194,6 +198,7 @@ async function generateFor(trained: TrainedModel, decoder: Decoder, problems: re
       mode: 'lossless',
       seed: flags.seed,
       sequencesFromOnePrompt: flags.decoder === 'beam',
+      descriptionFeatures: trained.descriptionFeatures,
     });
     result.set(prompt.id, { programs: generated.programs, failures: generated.failures });
   }
@@ -236,6 +241,8 @@ interface TrainFlags {
   maxTargetLength?: number;
   maxIoLength?: number;
   maxDescriptionLength?: number;
+  descriptionOnnx?: string;
+  descriptionTokenizer?: string;
 }
 
 function modelSizes(flags: TrainFlags): ModelSizes {
@@ -252,6 +259,21 @@ function modelSizes(flags: TrainFlags): ModelSizes {
     maxDescriptionLength: flags.maxDescriptionLength,
   };
   return Object.fromEntries(Object.entries(sizes).filter(([, value]) => value !== undefined)) as ModelSizes;
+}
+
+/** Returns the --description-onnx and --description-tokenizer paths, resolved; undefined when neither is given. */
+function descriptionEncoderPaths(flags: { descriptionOnnx?: string; descriptionTokenizer?: string }): { model?: string; tokenizer?: string } | undefined {
+  if (flags.descriptionOnnx === undefined && flags.descriptionTokenizer === undefined) return undefined;
+  return {
+    model: flags.descriptionOnnx === undefined ? undefined : resolve(flags.descriptionOnnx),
+    tokenizer: flags.descriptionTokenizer === undefined ? undefined : resolve(flags.descriptionTokenizer),
+  };
+}
+
+/** Loads a trained model, with the description encoder files given again on the command line, if any. */
+async function loadModelFolder(dir: string, device: Device, flags: { descriptionOnnx?: string; descriptionTokenizer?: string }): Promise<TrainedModel> {
+  const paths = descriptionEncoderPaths(flags);
+  return (await loadChaincoder()).loadTrainedModel(resolve(dir), device, { descriptionOnnx: paths?.model, descriptionTokenizer: paths?.tokenizer });
 }
 
 function registerTrain(parent: Command): void {
@@ -279,12 +301,17 @@ function registerTrain(parent: Command): void {
       .option('--decoder-layers <n>', 'decoder layers (miniature: 4)', positiveInteger('--decoder-layers'))
       .option('--max-target-length <n>', 'longest program target in tokens; longer programs are left out (miniature: 512)', positiveInteger('--max-target-length'))
       .option('--max-io-length <n>', 'longest aligned I/O sequence (miniature: 256)', positiveInteger('--max-io-length'))
-      .option('--max-description-length <n>', 'description subwords kept (miniature: 128)', positiveInteger('--max-description-length')),
+      .option('--max-description-length <n>', 'description subwords kept (miniature: 128; with --description-onnx: encoder tokens kept, default 512)', positiveInteger('--max-description-length'))
+      .option('--description-onnx <file>', 'frozen pretrained ONNX text encoder (e.g. BERT) in place of the trainable description encoder; needs --description-tokenizer. On --resume, replaces the recorded path and must have the recorded SHA-256')
+      .option('--description-tokenizer <file>', 'Hugging Face tokenizer.json of the --description-onnx encoder'),
   ).action(async (commandFlags, command) => {
     const flags = commandFlags as unknown as TrainFlags & Omit<DataFlags, 'data'> & { data: string[] };
     const context = getContext(command as unknown as Command);
     for (const [name, value] of [['--warmup', flags.warmup], ['--seed', flags.seed]] as const) {
       if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name} must be a non-negative integer, got ${String(value)}`);
+    }
+    if (!flags.resume && (flags.descriptionOnnx === undefined) !== (flags.descriptionTokenizer === undefined)) {
+      throw new UsageError('--description-onnx and --description-tokenizer must be given together: pass the ONNX encoder and its tokenizer.json.');
     }
     const chaincoder = await loadChaincoder();
     const specs = chaincoder.parseDataSpecs(flags.data.length > 0 ? flags.data : ['generated-stdin']);
@@ -313,6 +340,7 @@ function registerTrain(parent: Command): void {
         resume: flags.resume,
         checkpointEvery: flags.checkpointEvery,
         validateEvery: flags.validateEvery,
+        descriptionEncoder: descriptionEncoderPaths(flags),
         signal: context.signal,
       });
       output({ device: device.kind, ...report }, { json: context.globals.json });
@@ -350,7 +378,7 @@ function registerGenerate(parent: Command): void {
     const context = getContext(command as unknown as Command);
     const problems = await readProblemFile(resolve(flags.problem), context.signal);
     const device = await chaincoderDevice(context.globals.device);
-    const trained = await (await loadChaincoder()).loadTrainedModel(resolve(flags.model), device);
+    const trained = await loadModelFolder(flags.model, device, flags);
     try {
       const decoder = await createDecoder(context, flags, resolve(flags.model));
       const generated = await generateFor(trained, decoder, problems, flags);
@@ -360,7 +388,7 @@ function registerGenerate(parent: Command): void {
         .join('\n');
       output({ decoder: flags.decoder, n: flags.n, results }, { json: context.globals.json, human });
     } finally {
-      trained.model.dispose();
+      await trained.dispose();
     }
   });
 }
@@ -428,13 +456,13 @@ export function register(program: Command): void {
         if (flags.limit !== undefined) problems = problems.slice(0, flags.limit);
         if (problems.length === 0) throw new UsageError(`The ${flags.split} split of ${flags.data} has no problems.`);
         const device = await chaincoderDevice(context.globals.device);
-        const trained = await (await loadChaincoder()).loadTrainedModel(resolve(flags.model), device);
+        const trained = await loadModelFolder(flags.model, device, flags);
         try {
           const decoder = await createDecoder(context, flags, resolve(flags.model));
           const generated = await generateFor(trained, decoder, problems, flags);
           candidates = new Map([...generated].map(([id, result]) => [id, result.programs]));
         } finally {
-          trained.model.dispose();
+          await trained.dispose();
         }
       } else {
         candidates = await readCandidates(resolve(flags.candidates!), context.signal);
