@@ -184,4 +184,25 @@ describe('dataset lists in errors', () => {
     expect(result.stderr).toContain('tinystories');
     for (const code of ['apps', 'mbpp', 'humaneval', 'code-contests', 'generated-stdin']) expect(result.stderr).not.toContain(code);
   });
+
+  it('lists only calibration datasets for prune', async () => {
+    const result = await run('prune', '--model', modelFile, '--method', 'wanda', '--sparsity', '0.5', '--calibration', 'nosuch', '--seqlen', '64', '--nsamples', '1', '--out', join(dir, 'never.bin'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown dataset "nosuch". Calibration datasets:');
+    expect(result.stderr).not.toContain('generated-stdin');
+  });
+
+  it('lists only code datasets for chaincoder', async () => {
+    const result = await run('chaincoder', 'problems', '--data', 'nosuch', '--out', join(dir, 'never.jsonl'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown dataset "nosuch". Code datasets:');
+    expect(result.stderr).toContain('generated-stdin');
+    expect(result.stderr).not.toContain('tinystories');
+  });
+
+  it('names a calibration dataset given to chaincoder', async () => {
+    const result = await run('chaincoder', 'problems', '--data', 'c4', '--out', join(dir, 'never.jsonl'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Dataset "c4" is not a code dataset');
+  });
 });

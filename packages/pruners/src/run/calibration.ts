@@ -5,7 +5,7 @@
  * the reference's `--calibration a b c` does.
  */
 import { UsageError, type Registry } from '@sculpt/core';
-import { buildMixture, readCalibrationFile, type CalibrationDataset, type CalibrationFormat, type CalibrationSet, type Split, type Tokenizer } from '@sculpt/datasets';
+import { buildMixture, readCalibrationFile, unknownDatasetError, type CalibrationDataset, type CalibrationFormat, type CalibrationSet, type Split, type Tokenizer } from '@sculpt/datasets';
 import type { CalibrationSequence } from '../pipeline/model.js';
 import type { PruneMode } from '../pipeline/prune-model.js';
 
@@ -64,6 +64,7 @@ export async function buildCalibration(options: CalibrationOptions): Promise<Bui
 
   const datasets: CalibrationDataset[] = [];
   for (const name of options.datasets) {
+    if (!(await options.registry.has('dataset', name))) throw unknownDatasetError(name, 'calibration', await options.registry.names('dataset'));
     const created: unknown = await options.registry.create('dataset', name, datasetOptions(name, options.dataDir), { signal: options.signal });
     datasets.push(created as CalibrationDataset);
   }

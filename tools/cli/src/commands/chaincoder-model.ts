@@ -70,6 +70,9 @@ async function openCodeDataset(context: CliContext, flags: DataFlags, sandbox: P
   if (flags.dataDir !== undefined) options.dataDir = resolve(flags.dataDir);
   if (flags.dataFile.length > 0) options.files = flags.dataFile.map((file) => resolve(file));
   Object.assign(options, extra);
+  if (!(await context.registry.has('dataset', flags.data))) {
+    throw (await loadDatasets()).unknownDatasetError(flags.data, 'code', await context.registry.names('dataset'));
+  }
   const plugin = await context.registry.get('dataset', flags.data);
   const parsed = await context.registry.parseOptions('dataset', flags.data, options);
   // The runner rides along in the context: function-style datasets record their tests by running reference solutions.
