@@ -1,34 +1,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setLogLevel, setLogSink, stderrSink } from '@sculpt/core';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { restoreOutput, runMain } from './capture-main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sculpt-cc-tok-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => {
-  vi.restoreAllMocks();
-  setLogSink(stderrSink);
-  setLogLevel('silent');
-});
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  setLogSink(() => undefined);
-  const code = await main(['node', 'sculpt', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+afterEach(restoreOutput);
 
 const PROGRAM = 'n = int(input())\nfor i in range(n):\n    print(i * 2.5, end=" ")\n';
 
@@ -36,7 +14,7 @@ describe('sculpt chaincoder tokenizer commands', () => {
   it('tokenize prints S1-S4 and renames', async () => {
     const file = join(dir, 'prog.py');
     writeFileSync(file, PROGRAM);
-    const { code, stdout } = await run('--json', 'chaincoder', 'tokenize', file);
+    const { code, stdout } = await runMain('--json', 'chaincoder', 'tokenize', file);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { s1: string[]; s2: string[]; s3: string[]; s4: string[]; renames: Record<string, string>; outline: string };
     expect(result.s3).toHaveLength(result.s4.length);
@@ -48,10 +26,10 @@ describe('sculpt chaincoder tokenizer commands', () => {
   it('detokenize inverts tokenize', async () => {
     const file = join(dir, 'prog2.py');
     writeFileSync(file, PROGRAM);
-    const tokenized = await run('--json', 'chaincoder', 'tokenize', file, '--mode', 'compat', '--outline', 'stride:4');
+    const tokenized = await runMain('--json', 'chaincoder', 'tokenize', file, '--mode', 'compat', '--outline', 'stride:4');
     const jsonFile = join(dir, 'prog2.json');
     writeFileSync(jsonFile, tokenized.stdout);
-    const { code, stdout } = await run('chaincoder', 'detokenize', jsonFile);
+    const { code, stdout } = await runMain('chaincoder', 'detokenize', jsonFile);
     expect(code).toBe(0);
     // Compat mode snaps 2.5 to the float grid (2.5 is on it) and keeps the keyword name of a builtin call renamed.
     expect(stdout).toBe("var_0 = int(input())\nfor var_1 in range(var_0):\n    print(var_1 * 2.5, var_2=' ')\n");
@@ -60,7 +38,7 @@ describe('sculpt chaincoder tokenizer commands', () => {
   it('tokenize reports syntax errors with the position', async () => {
     const file = join(dir, 'bad.py');
     writeFileSync(file, 'x = (1 +\n');
-    const { code, stderr } = await run('chaincoder', 'tokenize', file);
+    const { code, stderr } = await runMain('chaincoder', 'tokenize', file);
     expect(code).toBe(1);
     expect(stderr).toMatch(/bad\.py.*line \d+, column \d+/);
   });
@@ -68,7 +46,7 @@ describe('sculpt chaincoder tokenizer commands', () => {
   it('rejects an unknown outline strategy', async () => {
     const file = join(dir, 'prog3.py');
     writeFileSync(file, PROGRAM);
-    const { code, stderr } = await run('chaincoder', 'tokenize', file, '--outline', 'zigzag');
+    const { code, stderr } = await runMain('chaincoder', 'tokenize', file, '--outline', 'zigzag');
     expect(code).toBe(2);
     expect(stderr).toContain("unknown outline strategy 'zigzag'");
   });
@@ -76,7 +54,7 @@ describe('sculpt chaincoder tokenizer commands', () => {
   it('detokenize rejects a broken document', async () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, JSON.stringify({ s3: ['Module(body=['], s4: [] }));
-    const { code, stderr } = await run('chaincoder', 'detokenize', file);
+    const { code, stderr } = await runMain('chaincoder', 'detokenize', file);
     expect(code).toBe(1);
     expect(stderr).toContain('length-mismatch');
   });
@@ -88,7 +66,7 @@ describe('sculpt chaincoder tokenizer commands', () => {
     writeFileSync(join(source, 'b.py'), 'x = int(input())\nprint(x)\n');
     writeFileSync(join(source, 'broken.py'), 'def (:\n');
     const out = join(dir, 'vocab.json');
-    const { code, stdout } = await run('--json', 'chaincoder', 'vocab', 'build', source, '--out', out, '--min-syntax-count', '2');
+    const { code, stdout } = await runMain('--json', 'chaincoder', 'vocab', 'build', source, '--out', out, '--min-syntax-count', '2');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { programs: number; skipped: { file: string }[]; keptSyntaxTokens: number };
     expect(report.programs).toBe(2);

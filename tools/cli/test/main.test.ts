@@ -4,40 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
-import { AbortError, getLogLevel, InputError, setLogLevel, setLogSink, stderrSink, UsageError, type LogRecord } from '@sculpt/core';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { AbortError, getLogLevel, InputError, UsageError } from '@sculpt/core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { commandModules } from '../src/commands/index.js';
 import { getContext } from '../src/context.js';
-import { main } from '../src/main.js';
 import { formatTable } from '../src/output.js';
+import { restoreOutput, runMain } from './capture-main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sculpt-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
-  vi.restoreAllMocks();
-  setLogSink(stderrSink);
-  setLogLevel('silent');
+  restoreOutput();
   delete process.env.SCULPT_PRINT_SHADER;
 });
-
-/** Runs main() in this process and captures what it writes. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; logs: LogRecord[] }> {
-  let stdout = '';
-  let stderr = '';
-  const logs: LogRecord[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  setLogSink((record) => logs.push(record));
-  const code = await main(['node', 'sculpt', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr, logs };
-}
 
 function writeJson(name: string, value: unknown): string {
   const file = join(dir, name);
@@ -48,7 +27,7 @@ function writeJson(name: string, value: unknown): string {
 describe('--config', () => {
   it('sets command option defaults', async () => {
     const config = writeJson('kind.json', { kind: 'decoder' });
-    const { code, stdout } = await run('--config', config, '--json', 'plugins', 'list');
+    const { code, stdout } = await runMain('--config', config, '--json', 'plugins', 'list');
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { kind: string }[];
     expect(new Set(rows.map((row) => row.kind))).toEqual(new Set(['decoder']));
@@ -56,20 +35,20 @@ describe('--config', () => {
 
   it('lets flags win over the file', async () => {
     const config = writeJson('kind2.json', { kind: 'pruner', 'plugins list': { kind: 'decoder' } });
-    const { stdout } = await run('--config', config, '--json', 'plugins', 'list', '--kind', 'eval-task');
+    const { stdout } = await runMain('--config', config, '--json', 'plugins', 'list', '--kind', 'eval-task');
     const rows = JSON.parse(stdout) as { kind: string }[];
     expect(rows.every((row) => row.kind === 'eval-task')).toBe(true);
   });
 
   it('prefers the command section', async () => {
     const config = writeJson('section.json', { kind: 'pruner', plugins: { list: { kind: 'decoder' } } });
-    const { stdout } = await run('--config', config, '--json', 'plugins', 'list');
+    const { stdout } = await runMain('--config', config, '--json', 'plugins', 'list');
     expect((JSON.parse(stdout) as { name: string }[]).map((row) => row.name)).toEqual(['beam', 'coarse-to-fine', 'constrained', 'greedy', 'sample']);
   });
 
   it('sets global options', async () => {
     const config = writeJson('globals.json', { logLevel: 'debug', printShader: 'matmul' });
-    const { code } = await run('--config', config, 'plugins', 'list', '--kind', 'decoder');
+    const { code } = await runMain('--config', config, 'plugins', 'list', '--kind', 'decoder');
     expect(code).toBe(0);
     expect(getLogLevel()).toBe('debug');
     expect(process.env.SCULPT_PRINT_SHADER).toBe('matmul');
@@ -77,20 +56,20 @@ describe('--config', () => {
 
   it('rejects an invalid value with file and key', async () => {
     const config = writeJson('bad-kind.json', { 'plugins list': { kind: 'tokenizer' } });
-    const { code, stderr } = await run('--config', config, 'plugins', 'list');
+    const { code, stderr } = await runMain('--config', config, 'plugins', 'list');
     expect(code).toBe(2);
     expect(stderr).toContain(`${config}: key "kind": Allowed choices are pruner, dataset, decoder, model-format, eval-task.`);
   });
 
   it('warns about unknown keys in a command section', async () => {
     const config = writeJson('typo.json', { 'plugins list': { knd: 'decoder' } });
-    const { code, logs } = await run('--config', config, 'plugins', 'list');
+    const { code, logs } = await runMain('--config', config, 'plugins', 'list');
     expect(code).toBe(0);
     expect(logs.map((record) => record.message)).toContain(`${config}: key "knd" matches no option of "plugins list"; ignored`);
   });
 
   it('reports a missing file as a usage error', async () => {
-    const { code, stderr } = await run('--config', join(dir, 'absent.json'), 'plugins', 'list');
+    const { code, stderr } = await runMain('--config', join(dir, 'absent.json'), 'plugins', 'list');
     expect(code).toBe(2);
     expect(stderr).toContain(`Config file not found: ${join(dir, 'absent.json')}`);
   });
@@ -98,7 +77,7 @@ describe('--config', () => {
   it('reports malformed JSON', async () => {
     const file = join(dir, 'malformed.json');
     writeFileSync(file, '{ kind: decoder }');
-    const { code, stderr } = await run('--config', file, 'plugins', 'list');
+    const { code, stderr } = await runMain('--config', file, 'plugins', 'list');
     expect(code).toBe(1);
     expect(stderr).toContain(`${file}: invalid JSON`);
   });
@@ -118,7 +97,7 @@ export default {
   );
 
   it('registers a third-party module before the command', async () => {
-    const { code, stdout } = await run('--json', '--plugin', pluginFile, 'plugins', 'show', 'word-count');
+    const { code, stdout } = await runMain('--json', '--plugin', pluginFile, 'plugins', 'show', 'word-count');
     expect(code).toBe(0);
     const details = JSON.parse(stdout) as { version: string; source: string; options: { properties: Record<string, unknown> } };
     expect(details.version).toBe('0.3.0');
@@ -127,7 +106,7 @@ export default {
   });
 
   it('fails clearly on a missing module', async () => {
-    const { code, stderr } = await run('--plugin', './nowhere.mjs', 'plugins', 'list');
+    const { code, stderr } = await runMain('--plugin', './nowhere.mjs', 'plugins', 'list');
     expect(code).toBe(1);
     expect(stderr).toContain('Plugin module "./nowhere.mjs" not found');
   });
@@ -135,22 +114,22 @@ export default {
 
 describe('plugins show', () => {
   it('asks for --kind on an ambiguous name', async () => {
-    const first = await run('--json', '--plugin', join(dir, 'top-k-words.mjs'), 'plugins', 'list');
+    const first = await runMain('--json', '--plugin', join(dir, 'top-k-words.mjs'), 'plugins', 'list');
     const rows = JSON.parse(first.stdout) as { kind: string; name: string }[];
     const shared = rows.find((row) => rows.some((other) => other.name === row.name && other.kind !== row.kind));
     // The built-in manifests may or may not share a name across kinds; test only when they do.
     if (shared) {
-      const { code, stderr } = await run('plugins', 'show', shared.name);
+      const { code, stderr } = await runMain('plugins', 'show', shared.name);
       expect(code).toBe(2);
       expect(stderr).toContain('Pass --kind');
     }
-    const { code, stdout } = await run('plugins', 'show', 'greedy');
+    const { code, stdout } = await runMain('plugins', 'show', 'greedy');
     expect(code).toBe(0);
     expect(stdout).toContain('maxNewTokens');
   });
 
   it('lists registered names for an unknown one', async () => {
-    const { code, stderr } = await run('plugins', 'show', 'nosuch', '--kind', 'decoder');
+    const { code, stderr } = await runMain('plugins', 'show', 'nosuch', '--kind', 'decoder');
     expect(code).toBe(2);
     expect(stderr).toContain('No plugin named "nosuch" of kind decoder. Registered plugins:\n  decoder: beam, coarse-to-fine, constrained, greedy, sample');
   });
@@ -186,18 +165,18 @@ describe('runs', () => {
 
   it('marks dead runs as interrupted', async () => {
     const db = await storeWithDeadRun();
-    const check = await run('--json', 'runs', 'check', '--db', db);
+    const check = await runMain('--json', 'runs', 'check', '--db', db);
     expect(check.code).toBe(0);
     const marked = JSON.parse(check.stdout) as { interrupted: { id: number; status: string; units: string }[] };
     expect(marked.interrupted).toEqual([expect.objectContaining({ id: 1, status: 'interrupted', units: '1/2' })]);
 
-    const list = await run('--json', 'runs', 'list', '--db', db, '--status', 'interrupted');
+    const list = await runMain('--json', 'runs', 'list', '--db', db, '--status', 'interrupted');
     expect((JSON.parse(list.stdout) as { id: number }[]).map((row) => row.id)).toEqual([1]);
   });
 
   it('shows a run with units and metrics', async () => {
     const db = await storeWithDeadRun();
-    const { code, stdout } = await run('runs', 'show', '1', '--db', db);
+    const { code, stdout } = await runMain('runs', 'show', '1', '--db', db);
     expect(code).toBe(0);
     expect(stdout).toContain('"grid": [');
     expect(stdout).toMatch(/c4\s+done\s+1/);
@@ -206,7 +185,7 @@ describe('runs', () => {
   });
 
   it('rejects a missing database', async () => {
-    const { code, stderr } = await run('runs', 'list', '--db', join(dir, 'none.sqlite'));
+    const { code, stderr } = await runMain('runs', 'list', '--db', join(dir, 'none.sqlite'));
     expect(code).toBe(2);
     expect(stderr).toContain('Results database not found');
   });
@@ -236,24 +215,24 @@ describe('exit codes', () => {
 
   it('maps error types to exit codes', async () => {
     for (const [kind, code] of [['usage', 2], ['input', 1], ['abort', 130], ['other', 1]] as const) {
-      const result = await run('fail-with', kind);
+      const result = await runMain('fail-with', kind);
       expect(result.code, kind).toBe(code);
     }
   });
 
   it('prints the error message on stderr', async () => {
-    const { stderr, stdout } = await run('fail-with', 'input');
+    const { stderr, stdout } = await runMain('fail-with', 'input');
     expect(stderr).toBe('sculpt: /data/model.bin: truncated header\n');
     expect(stdout).toBe('');
   });
 
   it('prints one JSON error with --json', async () => {
-    const { stdout } = await run('--json', 'fail-with', 'usage');
+    const { stdout } = await runMain('--json', 'fail-with', 'usage');
     expect(JSON.parse(stdout)).toEqual({ error: { type: 'UsageError', message: 'bad flag value', exitCode: 2 } });
   });
 
   it('returns 0 for help', async () => {
-    const { code, stdout } = await run('plugins', '--help');
+    const { code, stdout } = await runMain('plugins', '--help');
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: sculpt plugins');
   });

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setLogLevel, setLogSink, stderrSink, type LogRecord } from '@sculpt/core';
+import type { LogRecord } from '@sculpt/core';
 import { tokenizerPathForModel } from '@sculpt/datasets';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { restoreOutput, runMain } from './capture-main.js';
 
 const shared = resolve(import.meta.dirname, '../../..', '../shared/data');
 const modelFile = join(shared, 'models/stories260K/stories260K.bin');
@@ -19,30 +19,7 @@ const storiesFile = join(shared, 'tinystories/TinyStoriesV2-GPT4-train.sample.tx
 
 const dir = mkdtempSync(join(tmpdir(), 'sculpt-usability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => {
-  vi.restoreAllMocks();
-  setLogSink(stderrSink);
-  setLogLevel('silent');
-});
-
-/** Runs main() in this process and captures stdout, stderr and log records. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; logs: LogRecord[] }> {
-  let stdout = '';
-  let stderr = '';
-  const logs: LogRecord[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  setLogSink((record) => logs.push(record));
-  const code = await main(['node', 'sculpt', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr, logs };
-}
+afterEach(restoreOutput);
 
 function messages(logs: LogRecord[], level: string): string[] {
   return logs.filter((record) => record.level === level).map((record) => record.message);
@@ -58,7 +35,7 @@ describe('required options from --config', () => {
   it('accepts values from a command section', async () => {
     const out = join(dir, 'config-hf');
     const config = writeJson('convert.json', { convert: { model: modelFile, to: 'hf', out } });
-    const result = await run('--config', config, '--json', 'convert');
+    const result = await runMain('--config', config, '--json', 'convert');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
@@ -66,14 +43,14 @@ describe('required options from --config', () => {
 
   it('names the option and the file when missing', async () => {
     const config = writeJson('partial.json', { convert: { to: 'hf' } });
-    const result = await run('--config', config, 'convert', '--out', join(dir, 'never'));
+    const result = await runMain('--config', config, 'convert', '--out', join(dir, 'never'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--model <path>' not specified");
     expect(result.stderr).toContain(config);
   });
 
   it('still rejects a missing option without a file', async () => {
-    const result = await run('convert', '--model', modelFile, '--out', join(dir, 'never'));
+    const result = await runMain('convert', '--model', modelFile, '--out', join(dir, 'never'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--to <format>' not specified");
   });
@@ -99,22 +76,22 @@ describe('convert', () => {
 
   it('copies the llama2.c tokenizer into a Hugging Face folder', async () => {
     const out = join(dir, 'with-tokenizer-hf');
-    expect((await run('convert', '--model', modelFile, '--to', 'hf', '--out', out)).code).toBe(0);
+    expect((await runMain('convert', '--model', modelFile, '--to', 'hf', '--out', out)).code).toBe(0);
     expect(readFileSync(join(out, 'tok512.bin'))).toEqual(readFileSync(tokenizerFile));
 
-    const generated = await run('--json', 'generate', '--model', out, '--prompt', 'Once upon a time', '--greedy', '--max-new-tokens', '8');
+    const generated = await runMain('--json', 'generate', '--model', out, '--prompt', 'Once upon a time', '--greedy', '--max-new-tokens', '8');
     expect(generated.stderr).toBe('');
     expect(generated.code).toBe(0);
-    const reference = await run('--json', 'generate', '--model', modelFile, '--prompt', 'Once upon a time', '--greedy', '--max-new-tokens', '8');
+    const reference = await runMain('--json', 'generate', '--model', modelFile, '--prompt', 'Once upon a time', '--greedy', '--max-new-tokens', '8');
     expect(JSON.parse(generated.stdout).text).toBe(JSON.parse(reference.stdout).text);
   });
 
   it('copies the llama2.c tokenizer beside an ONNX file', async () => {
     const out = join(dir, 'onnx', 'stories.onnx');
-    expect((await run('convert', '--model', modelFile, '--to', 'onnx', '--out', out)).code).toBe(0);
+    expect((await runMain('convert', '--model', modelFile, '--to', 'onnx', '--out', out)).code).toBe(0);
     expect(await tokenizerPathForModel(out)).toBe(join(dir, 'onnx', 'tok512.bin'));
 
-    const generated = await run('--json', 'generate', '--model', out, '--prompt', 'Once', '--greedy', '--max-new-tokens', '4');
+    const generated = await runMain('--json', 'generate', '--model', out, '--prompt', 'Once', '--greedy', '--max-new-tokens', '4');
     expect(generated.stderr).toBe('');
     expect(generated.code).toBe(0);
   });
@@ -126,7 +103,7 @@ describe('calibrate --replay', () => {
   async function sample(): Promise<void> {
     if (existsSync(original)) return;
     const args = ['calibrate', '--dataset', 'tinystories', '--data', storiesFile, '--model', modelFile, '--seqlen', '64', '--nsamples', '3', '--out', original];
-    const result = await run(...args);
+    const result = await runMain(...args);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   }
@@ -134,7 +111,7 @@ describe('calibrate --replay', () => {
   it('takes the model and seqlen from the file', async () => {
     await sample();
     const replayed = join(dir, 'replayed.json');
-    const result = await run('--log-level', 'warn', 'calibrate', '--replay', original, '--data', storiesFile, '--out', replayed);
+    const result = await runMain('--log-level', 'warn', 'calibrate', '--replay', original, '--data', storiesFile, '--out', replayed);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(messages(result.logs, 'warn')).toEqual([]);
@@ -148,7 +125,7 @@ describe('calibrate --replay', () => {
   it('warns when an explicit seqlen differs', async () => {
     await sample();
     const replayed = join(dir, 'replayed-32.json');
-    const result = await run('--log-level', 'warn', 'calibrate', '--replay', original, '--data', storiesFile, '--seqlen', '32', '--out', replayed);
+    const result = await runMain('--log-level', 'warn', 'calibrate', '--replay', original, '--data', storiesFile, '--seqlen', '32', '--out', replayed);
     expect(result.code).toBe(0);
     expect(messages(result.logs, 'warn').join('\n')).toContain('--seqlen 32 overrides 64');
     expect(JSON.parse(readFileSync(replayed, 'utf8')).seqlen).toBe(32);
@@ -164,21 +141,21 @@ describe('calibrate --replay', () => {
     const old = join(folder, 'old.json');
     writeFileSync(old, JSON.stringify(body));
 
-    const missing = await run('calibrate', '--replay', old, '--data', storiesFile, '--out', join(folder, 'never.json'));
+    const missing = await runMain('calibrate', '--replay', old, '--data', storiesFile, '--out', join(folder, 'never.json'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot find the tokenizer');
     expect(missing.stderr).toContain('tok512.bin');
 
     copyFileSync(tokenizerFile, join(folder, 'tok512.bin'));
     const replayed = join(folder, 'replayed.json');
-    expect((await run('calibrate', '--replay', old, '--data', storiesFile, '--out', replayed)).code).toBe(0);
+    expect((await runMain('calibrate', '--replay', old, '--data', storiesFile, '--out', replayed)).code).toBe(0);
     expect(JSON.parse(readFileSync(replayed, 'utf8')).samples).toEqual(body.samples);
   });
 });
 
 describe('dataset lists in errors', () => {
   it('lists only calibration datasets for calibrate', async () => {
-    const result = await run('calibrate', '--dataset', 'nosuch', '--tokenizer', tokenizerFile, '--out', join(dir, 'never.json'));
+    const result = await runMain('calibrate', '--dataset', 'nosuch', '--tokenizer', tokenizerFile, '--out', join(dir, 'never.json'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown dataset "nosuch". Calibration datasets:');
     expect(result.stderr).toContain('tinystories');
@@ -186,14 +163,14 @@ describe('dataset lists in errors', () => {
   });
 
   it('lists only calibration datasets for prune', async () => {
-    const result = await run('prune', '--model', modelFile, '--method', 'wanda', '--sparsity', '0.5', '--calibration', 'nosuch', '--seqlen', '64', '--nsamples', '1', '--out', join(dir, 'never.bin'));
+    const result = await runMain('prune', '--model', modelFile, '--method', 'wanda', '--sparsity', '0.5', '--calibration', 'nosuch', '--seqlen', '64', '--nsamples', '1', '--out', join(dir, 'never.bin'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown dataset "nosuch". Calibration datasets:');
     expect(result.stderr).not.toContain('generated-stdin');
   });
 
   it('lists only code datasets for chaincoder', async () => {
-    const result = await run('chaincoder', 'problems', '--data', 'nosuch', '--out', join(dir, 'never.jsonl'));
+    const result = await runMain('chaincoder', 'problems', '--data', 'nosuch', '--out', join(dir, 'never.jsonl'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown dataset "nosuch". Code datasets:');
     expect(result.stderr).toContain('generated-stdin');
@@ -201,7 +178,7 @@ describe('dataset lists in errors', () => {
   });
 
   it('names a calibration dataset given to chaincoder', async () => {
-    const result = await run('chaincoder', 'problems', '--data', 'c4', '--out', join(dir, 'never.jsonl'));
+    const result = await runMain('chaincoder', 'problems', '--data', 'c4', '--out', join(dir, 'never.jsonl'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Dataset "c4" is not a code dataset');
   });

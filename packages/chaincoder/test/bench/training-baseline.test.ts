@@ -5,11 +5,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@sculpt/core';
-import { generateProblems } from '@sculpt/datasets';
 import { AdamW, getCpuDevice, recordTape } from '@sculpt/runtime-gpu';
 import { BaselineChainCoder } from '../../bench/baseline/model.js';
 import { OrtProducts } from '../../bench/baseline/ort-matmul.js';
-import { ChainCoderModel, buildBatch, buildCodeVocabularies, prepareProblems, type ChainCoderConfig, type DescriptionPooling } from '../../src/model/index.js';
+import { ChainCoderModel, buildBatch, type DescriptionPooling } from '../../src/model/index.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0.5 };
 
@@ -29,9 +29,7 @@ function relativeDifference(actual: Float32Array, expected: Float32Array): numbe
 }
 
 describe('training baseline', async () => {
-  const problems = generateProblems({ count: 10, seed: 4, examples: 3, tests: 2, fractions: { validation: 0, test: 0 } });
-  const { prepared } = await prepareProblems(problems, { tokenizer: { mode: 'lossless' }, includeHiddenTests: true, maxTargetLength: 300 });
-  const vocabularies = buildCodeVocabularies(prepared, { mode: 'lossless' });
+  const { train: prepared, vocabularies } = await prepareTinyProblems({ count: 10, seed: 4, examples: 3, tests: 2, includeHiddenTests: true, maxTargetLength: 300 });
   const products = new OrtProducts(2);
   const models: ChainCoderModel[] = [];
   afterAll(async () => {
@@ -40,25 +38,7 @@ describe('training baseline', async () => {
   });
 
   function createModel(preNorm: boolean, descriptionPooling?: DescriptionPooling): ChainCoderModel {
-    const config: ChainCoderConfig = {
-      dim: 16,
-      heads: 2,
-      hiddenDim: 32,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
-      decoderLayers: 2,
-      inputVocab: vocabularies.input.size,
-      outputVocab: vocabularies.output.size,
-      descriptionVocab: vocabularies.description.size + 2,
-      maxSamples: 8,
-      maxDescriptionLength: 64,
-      maxIoLength: 128,
-      maxTargetLength: 300,
-      normEps: 1e-12,
-      preNorm,
-      descriptionPooling,
-    };
+    const config = tinyConfig(vocabularies, { maxTargetLength: 300, preNorm, descriptionPooling });
     const model = new ChainCoderModel(getCpuDevice(), config, 11);
     models.push(model);
     return model;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Random, Registry, type Decoder, type DecodingModel } from '@sculpt/core';
+import { Registry, type Decoder, type DecodingModel, type Random } from '@sculpt/core';
 import { buildCooccurrence, coarseToFineConstraint, splitSegments, type OutputVocabularyLayout } from '../../src/decode/coarse-to-fine.js';
+import { randomLogitsModel } from '../fixtures/random-logits-model.js';
 
 // Vocabulary: 0 BOS, 1 SEP, 2 EOS, 3–6 syntax, 7–11 content.
 const layout: OutputVocabularyLayout = { size: 12, separator: 1, eos: 2, syntaxIds: [3, 4, 5, 6], contentIds: [7, 8, 9, 10, 11] };
@@ -9,22 +10,11 @@ const content = new Set(layout.contentIds);
 
 /** Builds a model with seeded random logits that favour EOS and SEP, so unconstrained output is usually malformed. */
 function randomModel(seed: number): DecodingModel<Random> {
-  const logits = (random: Random): Float64Array => {
-    const values = Float64Array.from({ length: layout.size }, () => random.normal());
-    values[layout.eos] += 1.5;
-    values[layout.separator] += 1;
-    return values;
-  };
-  return {
-    vocabSize: layout.size,
-    start: (prompts) => {
-      const random = new Random(seed);
-      return { state: random, logits: prompts.map(() => logits(random)) };
-    },
-    step: (random, tokens) => tokens.map(() => logits(random)),
-    reorder: (random) => random,
-    dispose: () => undefined,
-  };
+  const offsets = new Map([
+    [layout.eos, 1.5],
+    [layout.separator, 1],
+  ]);
+  return randomLogitsModel({ vocabSize: layout.size, seed, offsets });
 }
 
 async function constrainedDecoder(seed: number, maxNewTokens: number): Promise<Decoder> {

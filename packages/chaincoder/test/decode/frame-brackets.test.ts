@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Random, Registry, type Decoder, type DecodingModel } from '@sculpt/core';
+import { Registry, type Decoder, type DecodingModel, type Random } from '@sculpt/core';
 import { coarseToFineConstraint, splitSegments, type OutputVocabularyLayout } from '../../src/decode/coarse-to-fine.js';
 import { FrameBrackets, applyEffect, bracketEffect } from '../../src/decode/frame-brackets.js';
+import { randomLogitsModel } from '../fixtures/random-logits-model.js';
 
 // Vocabulary: 0 BOS, 1 SEP, 2 EOS, syntax 3–6 and 12–14, content 7–11.
 const fragments = new Map<number, string>([
@@ -22,25 +23,14 @@ const layout: OutputVocabularyLayout = {
   syntaxFragments: fragments,
 };
 
-/** Seeded random logits; SEP and the closing tokens are pushed down so that frames grow deep. */
+/** Builds a model with seeded random logits that favour the openings of tokens 3 and 4 over SEP, so that frames grow deep. */
 function randomModel(seed: number): DecodingModel<Random> {
-  const logits = (random: Random): Float64Array => {
-    const values = Float64Array.from({ length: layout.size }, () => random.normal());
-    values[3] += 2;
-    values[4] += 2;
-    values[layout.separator] -= 1;
-    return values;
-  };
-  return {
-    vocabSize: layout.size,
-    start: (prompts) => {
-      const random = new Random(seed);
-      return { state: random, logits: prompts.map(() => logits(random)) };
-    },
-    step: (random, tokens) => tokens.map(() => logits(random)),
-    reorder: (random) => random,
-    dispose: () => undefined,
-  };
+  const offsets = new Map([
+    [3, 2],
+    [4, 2],
+    [layout.separator, -1],
+  ]);
+  return randomLogitsModel({ vocabSize: layout.size, seed, offsets });
 }
 
 describe('bracketEffect', () => {

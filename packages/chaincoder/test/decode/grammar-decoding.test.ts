@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random, Registry, UsageError, type Decoder, type DecodingModel } from '@sculpt/core';
-import { generateProblems } from '@sculpt/datasets';
 import { getCpuDevice } from '@sculpt/runtime-gpu';
 import {
   ContentClasses,
@@ -18,8 +17,11 @@ import {
   splitSegments,
   type CooccurrenceTable,
 } from '../../src/decode/index.js';
-import { ChainCoderModel, buildCodeVocabularies, prepareProblems, type ChainCoderConfig } from '../../src/model/index.js';
+import { ChainCoderModel } from '../../src/model/index.js';
 import { tryDecodeProgram } from '../../src/tokenizer/decode.js';
+import { targetIds } from '../../src/train/experiment.js';
+import { randomLogitsModel } from '../fixtures/random-logits-model.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 /** Returns, per program, null when `ast.parse` accepts it, else CPython's error message. One python3 process checks them all. */
 function pythonParseErrors(programs: readonly string[]): (string | null)[] {
@@ -37,55 +39,22 @@ function pythonParseErrors(programs: readonly string[]): (string | null)[] {
   return JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(programs) }).toString()) as (string | null)[];
 }
 
-/**
- * Builds a model whose logits are seeded random normals, so every step
- * explores a different allowed token. Raising the separator's logit ends S1 and S2
- * early, which leaves most of the budget to a long, freely sampled S3.
- */
-function randomLogitsModel(vocabSize: number, seed: number, separator = -1, separatorBoost = 0): DecodingModel<Random> {
-  const logits = (random: Random): Float64Array => {
-    const values = Float64Array.from({ length: vocabSize }, () => 3 * random.normal());
-    if (separator >= 0) values[separator] += separatorBoost;
-    return values;
-  };
-  return {
-    vocabSize,
-    start: (prompts) => {
-      const random = new Random(seed);
-      return { state: random, logits: prompts.map(() => logits(random)) };
-    },
-    step: (random, tokens) => tokens.map(() => logits(random)),
-    reorder: (random) => random,
-    dispose: () => undefined,
-  };
-}
-
 describe('grammar-guided decoding', async () => {
-  const problems = generateProblems({ count: 8, seed: 9, examples: 2, tests: 2, fractions: { validation: 0, test: 0 } });
-  const { prepared } = await prepareProblems(problems, { tokenizer: { mode: 'lossless' }, includeHiddenTests: false, maxTargetLength: 400 });
-  const vocabularies = buildCodeVocabularies(prepared, { mode: 'lossless' });
+  const { train: prepared, vocabularies } = await prepareTinyProblems({ count: 8, seed: 9, examples: 2, tests: 2, includeHiddenTests: false, maxTargetLength: 400 });
   const output = vocabularies.output;
   const layout = outputLayout(output);
   const separator = output.specialId('separator');
   const bos = output.specialId('bos');
   const eos = output.specialId('eos');
-  const cooccurrence: CooccurrenceTable = buildCooccurrence(
-    prepared.flatMap((problem) =>
-      problem.programs.map((program) => [
-        ...output.encodeIds(program.s1),
-        separator,
-        ...output.encodeIds(program.s2),
-        separator,
-        ...output.encodeIds(program.s3),
-        separator,
-        ...output.encodeIds(program.s4),
-      ]),
-    ),
-    layout,
-  );
+  const cooccurrence: CooccurrenceTable = buildCooccurrence(targetIds(vocabularies, prepared), layout);
   const frames = new FrameConstraint(layout.syntaxFragments!, layout.contentTexts!, layout.continuation, 'lossless');
   const shortest = 4 + 2 * frames.minFrameLength;
   const registry = new Registry();
+
+  // Random logits of scale 3, so every step explores a different allowed token. Raising the
+  // separator's logit ends S1 and S2 early, which leaves most of the budget to a long, freely sampled S3.
+  const randomModel = (seed: number, separatorBoost: number): DecodingModel<Random> =>
+    randomLogitsModel({ vocabSize: output.size, seed, scale: 3, offsets: new Map([[separator, separatorBoost]]) });
 
   const decodeAll = (sequences: readonly number[][]): { sources: string[]; failures: string[] } => {
     const sources: string[] = [];
@@ -104,24 +73,7 @@ describe('grammar-guided decoding', async () => {
   });
 
   it('decodes every random-weight candidate to Python', { timeout: 300_000 }, async () => {
-    const config: ChainCoderConfig = {
-      dim: 16,
-      heads: 2,
-      hiddenDim: 32,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
-      decoderLayers: 2,
-      maxSamples: 8,
-      maxDescriptionLength: 64,
-      maxIoLength: 128,
-      maxTargetLength: 400,
-      normEps: 1e-12,
-      preNorm: false,
-      inputVocab: vocabularies.input.size,
-      outputVocab: output.size,
-      descriptionVocab: vocabularies.description.size + 2,
-    };
+    const config = tinyConfig(vocabularies);
     const model = new ChainCoderModel(getCpuDevice(), config, 7);
     afterAll(() => model.dispose());
     const decoder = (await registry.create('decoder', 'constrained', { mode: 'sample', seed: 3 })) as Decoder;
@@ -138,7 +90,7 @@ describe('grammar-guided decoding', async () => {
       for (let seed = 0; seed < 8; seed++) {
         const decoder = (await registry.create('decoder', 'constrained', { mode: 'sample', seed, maxNewTokens, stopTokens: [eos] })) as Decoder;
         const boost = seed % 2 === 0 ? 12 : 0;
-        const [decoded] = await decoder.decode(randomLogitsModel(output.size, seed, separator, boost), [[bos]], {
+        const [decoded] = await decoder.decode(randomModel(seed, boost), [[bos]], {
           allowedTokens: coarseToFineConstraint(layout, cooccurrence, maxNewTokens),
         });
         const sequence = decoded.sequences[0];
@@ -162,8 +114,8 @@ describe('grammar-guided decoding', async () => {
     const sequences: number[][] = [];
     for (let seed = 0; seed < 3; seed++) {
       const allowedTokens = coarseToFineConstraint(layout, cooccurrence, maxNewTokens);
-      const [fromGreedy] = await greedy.decode(randomLogitsModel(output.size, seed, separator, 12), [[bos]], { allowedTokens });
-      const [fromBeam] = await beam.decode(randomLogitsModel(output.size, seed, separator, 12), [[bos]], { allowedTokens });
+      const [fromGreedy] = await greedy.decode(randomModel(seed, 12), [[bos]], { allowedTokens });
+      const [fromBeam] = await beam.decode(randomModel(seed, 12), [[bos]], { allowedTokens });
       sequences.push(fromGreedy.sequences[0].tokens, ...fromBeam.sequences.map((sequence) => sequence.tokens));
     }
     const { sources, failures } = decodeAll(sequences);

@@ -12,43 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '@sculpt/core';
-import { generateProblems } from '@sculpt/datasets';
-import { getCpuDevice, noGrad, recordTape, scope } from '@sculpt/runtime-gpu';
-import { ChainCoderDecodingModel } from '../../src/decode/index.js';
+import { getCpuDevice, recordTape } from '@sculpt/runtime-gpu';
 import {
   ChainCoderModel,
   DescriptionFeatureCache,
   OnnxDescriptionEncoder,
   buildBatch,
-  buildCodeVocabularies,
-  prepareProblems,
   type ChainCoderConfig,
-  type CodeVocabularies,
   type PreparedProblem,
 } from '../../src/model/index.js';
+import { kvCacheLogitDifferences } from '../fixtures/teacher-forcing.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 import { HIDDEN, encoderGraph, tokenizerJson } from './tiny-text-encoder.js';
-
-function smallConfig(vocabularies: CodeVocabularies, extra: Partial<ChainCoderConfig> = {}): ChainCoderConfig {
-  return {
-    dim: 16,
-    heads: 2,
-    hiddenDim: 32,
-    sampleEmbedderLayers: 1,
-    descriptionLayers: 1,
-    encoderLayers: 1,
-    decoderLayers: 2,
-    maxSamples: 8,
-    maxDescriptionLength: 64,
-    maxIoLength: 128,
-    maxTargetLength: 400,
-    normEps: 1e-12,
-    preNorm: false,
-    inputVocab: vocabularies.input.size,
-    outputVocab: vocabularies.output.size,
-    descriptionVocab: vocabularies.description.size + 2,
-    ...extra,
-  };
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -56,9 +31,7 @@ function sha256(bytes: Uint8Array): string {
 
 describe('ONNX description encoder in the model', async () => {
   const device = getCpuDevice();
-  const problems = generateProblems({ count: 6, seed: 4, examples: 2, tests: 1, fractions: { validation: 0, test: 0 } });
-  const { prepared } = await prepareProblems(problems, { tokenizer: { mode: 'lossless' }, includeHiddenTests: false, maxTargetLength: 400 });
-  const vocabularies = buildCodeVocabularies(prepared, { mode: 'lossless' });
+  const { train: prepared, vocabularies } = await prepareTinyProblems({ count: 6, seed: 4, examples: 2, tests: 1, includeHiddenTests: false, maxTargetLength: 400 });
   let folder: string;
   let encoder: OnnxDescriptionEncoder;
   let onnxConfig: ChainCoderConfig;
@@ -70,7 +43,7 @@ describe('ONNX description encoder in the model', async () => {
     await writeFile(model, encoderGraph());
     await writeFile(tokenizer, JSON.stringify(tokenizerJson()));
     encoder = await OnnxDescriptionEncoder.load({ model, tokenizer, maxLength: 32 });
-    onnxConfig = smallConfig(vocabularies, {
+    onnxConfig = tinyConfig(vocabularies, {
       descriptionPooling: 'first-last-max-min',
       descriptionEncoder: { kind: 'onnx', hidden: HIDDEN, modelSha256: sha256(await readFile(model)), tokenizerSha256: sha256(await readFile(tokenizer)), maxLength: 32 },
     });
@@ -150,7 +123,7 @@ describe('ONNX description encoder in the model', async () => {
 
   it('keeps configs without the field', () => {
     // A config saved before descriptionPooling and descriptionEncoder existed.
-    const legacy = smallConfig(vocabularies);
+    const legacy = tinyConfig(vocabularies);
     const model = new ChainCoderModel(device, JSON.parse(JSON.stringify(legacy)) as ChainCoderConfig, 5);
     try {
       const names = model.parameters().map(([name]) => name);
@@ -169,7 +142,7 @@ describe('ONNX description encoder in the model', async () => {
     // SHA-256 over (name, f32 bytes) of every initial parameter with seed 5,
     // computed before the ONNX encoder existed. A change would mean that
     // training runs of older configs are no longer reproduced.
-    const config = { ...smallConfig(vocabularies), inputVocab: 50, outputVocab: 60, descriptionVocab: 40 };
+    const config = tinyConfig({ inputVocab: 50, outputVocab: 60, descriptionVocab: 40 });
     const model = new ChainCoderModel(device, config, 5);
     try {
       const hash = createHash('sha256');
@@ -185,41 +158,16 @@ describe('ONNX description encoder in the model', async () => {
 
   for (const kind of ['trainable', 'onnx'] as const) {
     it(`generates like teacher forcing (${kind}, 4 vectors)`, async () => {
-      const config = kind === 'onnx' ? onnxConfig : smallConfig(vocabularies, { descriptionPooling: 'first-last-max-min' });
+      const config = kind === 'onnx' ? onnxConfig : tinyConfig(vocabularies, { descriptionPooling: 'first-last-max-min' });
       const model = new ChainCoderModel(device, config, 7);
       try {
         expect(model.descriptionVectors).toBe(4);
         const problemsWithFeatures = kind === 'onnx' ? await withFeatures() : prepared;
         const batch = buildBatch([problemsWithFeatures[0]], vocabularies, config, { ioSamples: 2, programs: 1 }, new Random(1));
-        const { full, encoded } = noGrad(() =>
-          scope(() => {
-            const memory = model.encode(batch);
-            return { full: model.decode(batch, memory), encoded: memory };
-          }),
-        );
-        model.releaseBatchTensors();
-        const vocab = config.outputVocab;
-        const fullLogits = await full.read();
-        const steps = batch.targetLength - 1;
-
-        const generation = new ChainCoderDecodingModel(model, encoded, batch.ioLengths[0], batch.targetLength);
-        const started = await generation.start([[batch.targets[0]]]);
-        const firstDifference = Math.max(...started.logits[0].map((value, id) => Math.abs(value - fullLogits[id])));
-        let logits = started.logits;
-        let maxDifference = 0;
-        for (let position = 0; position < steps; position++) {
-          const reference = fullLogits.slice(position * vocab, (position + 1) * vocab);
-          logits[0].forEach((value, id) => {
-            maxDifference = Math.max(maxDifference, Math.abs(value - reference[id]));
-          });
-          if (position + 1 < steps) logits = await generation.step(started.state, [batch.targets[position + 1]]);
-        }
-        generation.dispose(started.state);
-        full.dispose();
-        encoded.dispose();
+        const differences = await kvCacheLogitDifferences(model, batch);
         // A mask that leaves out the last I/O row shifts these random-weight logits by about 1e-4.
-        expect(firstDifference).toBeLessThan(1e-5);
-        expect(maxDifference).toBeLessThan(1e-5);
+        expect(differences.first).toBeLessThan(1e-5);
+        expect(differences.max).toBeLessThan(1e-5);
       } finally {
         model.dispose();
       }

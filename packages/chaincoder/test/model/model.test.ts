@@ -7,25 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@sculpt/core';
 import { AdamW, getCpuDevice, recordTape } from '@sculpt/runtime-gpu';
 import { ChainCoderModel, IGNORE_LABEL, teacherForcingLabels, type ChainCoderConfig, type ModelBatch } from '../../src/model/index.js';
+import { tinyConfig } from '../fixtures/tiny-model.js';
 
-const config: ChainCoderConfig = {
-  dim: 16,
-  heads: 2,
-  hiddenDim: 32,
-  sampleEmbedderLayers: 1,
-  descriptionLayers: 1,
-  encoderLayers: 1,
-  decoderLayers: 2,
-  inputVocab: 20,
-  outputVocab: 24,
-  descriptionVocab: 30,
-  maxSamples: 4,
-  maxDescriptionLength: 8,
-  maxIoLength: 8,
-  maxTargetLength: 10,
-  normEps: 1e-12,
-  preNorm: false,
-};
+const config = tinyConfig(
+  { inputVocab: 20, outputVocab: 24, descriptionVocab: 30 },
+  { maxSamples: 4, maxDescriptionLength: 8, maxIoLength: 8, maxTargetLength: 10 },
+);
 
 /** Two instances (3 and 2 samples), three programs; padded slots hold `padId`. */
 function fixedBatch(padId: number): ModelBatch {

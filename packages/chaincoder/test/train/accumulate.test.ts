@@ -3,10 +3,10 @@
  * the gradient and loss of one batch of 8 with the same drawn examples.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateProblems } from '@sculpt/datasets';
 import { getCpuDevice } from '@sculpt/runtime-gpu';
-import { ChainCoderModel, buildCodeVocabularies, prepareProblems, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
+import { ChainCoderModel, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
 import { MINIATURE_CURRICULUM, Trainer } from '../../src/train/index.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 describe('gradient accumulation', () => {
   let train: PreparedProblem[];
@@ -15,29 +15,13 @@ describe('gradient accumulation', () => {
   const disposables: { dispose(): void }[] = [];
 
   beforeAll(async () => {
-    const problems = generateProblems({ count: 20, seed: 11, examples: 2, tests: 2, fractions: { validation: 0, test: 0 } });
-    const tokenizer = { mode: 'lossless' as const };
-    train = (await prepareProblems(problems, { tokenizer, includeHiddenTests: true, maxTargetLength: 400 })).prepared;
-    vocabularies = buildCodeVocabularies(train, { mode: 'lossless' });
-    config = {
-      dim: 16,
-      heads: 2,
-      hiddenDim: 32,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
+    ({ train, vocabularies } = await prepareTinyProblems({ count: 20, seed: 11, examples: 2, tests: 2, includeHiddenTests: true, maxTargetLength: 400 }));
+    config = tinyConfig(vocabularies, {
       decoderLayers: 1,
-      inputVocab: vocabularies.input.size,
-      outputVocab: vocabularies.output.size,
-      descriptionVocab: vocabularies.description.size + 2,
-      maxSamples: 8,
       maxDescriptionLength: 48,
       maxIoLength: 96,
-      maxTargetLength: 400,
-      normEps: 1e-12,
-      preNorm: false,
       descriptionPooling: 'first-last-max-min',
-    };
+    });
   });
 
   afterAll(() => {

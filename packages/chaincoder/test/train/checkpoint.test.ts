@@ -6,10 +6,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateProblems } from '@sculpt/datasets';
 import { SafetensorsFile, getCpuDevice } from '@sculpt/runtime-gpu';
-import { ChainCoderModel, buildCodeVocabularies, prepareProblems, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
+import { ChainCoderModel, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
 import { MINIATURE_CURRICULUM, STATE_FILE, Trainer, loadCheckpoint, type StepRecord } from '../../src/train/index.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 const STEPS = 6;
 
@@ -22,30 +22,9 @@ describe('checkpoints', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'chaincoder-checkpoint-'));
-    const problems = generateProblems({ count: 24, seed: 5, examples: 2, tests: 2, fractions: { validation: 0.2, test: 0.1 } });
-    const tokenizer = { mode: 'lossless' as const };
-    const maxTargetLength = 400;
-    train = (await prepareProblems(problems.filter((problem) => problem.split === 'train'), { tokenizer, includeHiddenTests: true, maxTargetLength })).prepared;
-    validation = (await prepareProblems(problems.filter((problem) => problem.split === 'validation'), { tokenizer, includeHiddenTests: false, maxTargetLength })).prepared;
-    vocabularies = buildCodeVocabularies(train, { mode: 'lossless' });
-    config = {
-      dim: 16,
-      heads: 2,
-      hiddenDim: 32,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
-      decoderLayers: 1,
-      inputVocab: vocabularies.input.size,
-      outputVocab: vocabularies.output.size,
-      descriptionVocab: vocabularies.description.size + 2,
-      maxSamples: 8,
-      maxDescriptionLength: 48,
-      maxIoLength: 96,
-      maxTargetLength,
-      normEps: 1e-12,
-      preNorm: false,
-    };
+    const fractions = { validation: 0.2, test: 0.1 };
+    ({ train, validation, vocabularies } = await prepareTinyProblems({ count: 24, seed: 5, examples: 2, tests: 2, fractions, includeHiddenTests: true, maxTargetLength: 400 }));
+    config = tinyConfig(vocabularies, { decoderLayers: 1, maxDescriptionLength: 48, maxIoLength: 96 });
   });
 
   afterAll(async () => {

@@ -4,32 +4,20 @@
  * with SIGKILL after its first checkpoint and resumed; its final weights must
  * equal those of an uninterrupted run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultsStore } from '@sculpt/core';
+import { CLI, ROOT, sculpt, sculptJson } from '../fixtures/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-const CLI = join(ROOT, 'tools/cli/bin/sculpt.js');
 const STEPS = 6;
 
 const DATA = ['--data', 'generated-stdin', '--set', 'count=60'];
 const TINY = ['--dim', '16', '--heads', '2', '--hidden-dim', '32', '--sample-layers', '1', '--description-layers', '1', '--encoder-layers', '1', '--decoder-layers', '1', '--max-target-length', '400'];
 const TRAIN = [...DATA, ...TINY, '--batch-size', '4', '--lr', '5e-3', '--warmup', '2', '--checkpoint-every', '2', '--validate-every', '2'];
-
-function sculpt(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SCULPT_LOG_LEVEL: 'warn' } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function sculptJson(args: string[]): Record<string, unknown> {
-  const result = sculpt(['--json', ...args]);
-  expect(result.status, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
 
 /** Training losses by step from results.sqlite; a step recorded again after a resume keeps its last value. */
 function trainLosses(out: string): Map<number, number> {

@@ -6,33 +6,20 @@
  * weights as a straight one, and a changed encoder file is rejected on
  * resume and in generation.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '@sculpt/runtime-gpu';
+import { sculpt, sculptJson } from '../fixtures/cli.js';
 import { HIDDEN, encoderGraph, tokenizerJson } from '../model/tiny-text-encoder.js';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-const CLI = join(ROOT, 'tools/cli/bin/sculpt.js');
 const STEPS = 6;
 
 const DATA = ['--data', 'generated-stdin', '--set', 'count=40'];
 const TINY = ['--dim', '16', '--heads', '2', '--hidden-dim', '32', '--sample-layers', '1', '--encoder-layers', '1', '--decoder-layers', '1', '--max-target-length', '400'];
 const TRAIN = [...DATA, ...TINY, '--batch-size', '4', '--lr', '5e-3', '--warmup', '2', '--checkpoint-every', '2', '--validate-every', '2'];
-
-function sculpt(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SCULPT_LOG_LEVEL: 'warn' } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function sculptJson(args: string[]): Record<string, unknown> {
-  const result = sculpt(['--json', ...args]);
-  expect(result.status, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -3,10 +3,10 @@
  * the loss and stay close to the same run with f32 activations.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateProblems } from '@sculpt/datasets';
 import { disposeDevices, getDevice, probeWebGpuAdapter, type Device } from '@sculpt/runtime-gpu';
-import { ChainCoderModel, buildCodeVocabularies, prepareProblems, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
+import { ChainCoderModel, type ChainCoderConfig, type CodeVocabularies, type PreparedProblem } from '../../src/model/index.js';
 import { Trainer, type StepRecord } from '../../src/train/index.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 const probe = await probeWebGpuAdapter();
 const STEPS = 8;
@@ -20,28 +20,15 @@ describe.skipIf(probe.adapter === null && !process.env.CI)('f16 activations on w
   beforeAll(async () => {
     if (probe.adapter === null) throw new Error(`CI is set but no WebGPU adapter was found (${probe.reason}); install mesa-vulkan-drivers and libvulkan1`);
     device = await getDevice('webgpu');
-    const problems = generateProblems({ count: 8, seed: 21, examples: 2, tests: 1, fractions: { validation: 0, test: 0 } });
-    train = (await prepareProblems(problems, { tokenizer: { mode: 'lossless' }, includeHiddenTests: true, maxTargetLength: 200 })).prepared;
-    vocabularies = buildCodeVocabularies(train, { mode: 'lossless' });
-    config = {
-      dim: 16,
-      heads: 2,
-      hiddenDim: 32,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
+    ({ train, vocabularies } = await prepareTinyProblems({ count: 8, seed: 21, examples: 2, tests: 1, includeHiddenTests: true, maxTargetLength: 200 }));
+    config = tinyConfig(vocabularies, {
       decoderLayers: 1,
-      inputVocab: vocabularies.input.size,
-      outputVocab: vocabularies.output.size,
-      descriptionVocab: vocabularies.description.size + 2,
       maxSamples: 4,
       maxDescriptionLength: 32,
       maxIoLength: 64,
       maxTargetLength: 200,
-      normEps: 1e-12,
-      preNorm: false,
       descriptionPooling: 'first-last-max-min',
-    };
+    });
   });
 
   afterAll(async () => {

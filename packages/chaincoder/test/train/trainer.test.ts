@@ -3,10 +3,10 @@
  * training split, and train a small ChainCoder on the cpu device.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateProblems } from '@sculpt/datasets';
 import { getCpuDevice } from '@sculpt/runtime-gpu';
-import { ChainCoderModel, buildCodeVocabularies, prepareProblems, type ChainCoderConfig } from '../../src/model/index.js';
+import { ChainCoderModel } from '../../src/model/index.js';
 import { MINIATURE_CURRICULUM, Trainer } from '../../src/train/index.js';
+import { prepareTinyProblems, tinyConfig } from '../fixtures/tiny-model.js';
 
 describe('Trainer', () => {
   const disposables: { dispose(): void }[] = [];
@@ -15,42 +15,15 @@ describe('Trainer', () => {
   });
 
   it('lowers the training loss on generated problems', async () => {
-    const problems = generateProblems({ count: 30, seed: 2, examples: 2, tests: 3, fractions: { validation: 0.2, test: 0.2 } });
-    const maxTargetLength = 400;
-    const tokenizer = { mode: 'lossless' as const };
-    const train = await prepareProblems(
-      problems.filter((problem) => problem.split === 'train'),
-      { tokenizer, includeHiddenTests: true, maxTargetLength },
-    );
-    const validation = await prepareProblems(
-      problems.filter((problem) => problem.split === 'validation'),
-      { tokenizer, includeHiddenTests: false, maxTargetLength },
-    );
-    expect(train.prepared.length).toBeGreaterThan(10);
-    expect(validation.prepared.length).toBeGreaterThan(0);
+    const fractions = { validation: 0.2, test: 0.2 };
+    const { train, validation, vocabularies } = await prepareTinyProblems({ count: 30, seed: 2, examples: 2, tests: 3, fractions, includeHiddenTests: true, maxTargetLength: 400 });
+    expect(train.length).toBeGreaterThan(10);
+    expect(validation.length).toBeGreaterThan(0);
 
-    const vocabularies = buildCodeVocabularies(train.prepared, { mode: 'lossless' });
-    const config: ChainCoderConfig = {
-      dim: 32,
-      heads: 2,
-      hiddenDim: 64,
-      sampleEmbedderLayers: 1,
-      descriptionLayers: 1,
-      encoderLayers: 1,
-      decoderLayers: 2,
-      inputVocab: vocabularies.input.size,
-      outputVocab: vocabularies.output.size,
-      descriptionVocab: vocabularies.description.size + 2,
-      maxSamples: 8,
-      maxDescriptionLength: 64,
-      maxIoLength: 128,
-      maxTargetLength,
-      normEps: 1e-12,
-      preNorm: false,
-    };
+    const config = tinyConfig(vocabularies, { dim: 32, hiddenDim: 64 });
     const model = new ChainCoderModel(getCpuDevice(), config, 1);
     disposables.push(model);
-    const trainer = new Trainer(model, train.prepared, vocabularies, {
+    const trainer = new Trainer(model, train, vocabularies, {
       steps: 16,
       batchSize: 3,
       seed: 3,
@@ -60,9 +33,9 @@ describe('Trainer', () => {
     });
     disposables.push(trainer);
 
-    const before = await trainer.validationLoss(validation.prepared);
+    const before = await trainer.validationLoss(validation);
     const records = await trainer.run();
-    const after = await trainer.validationLoss(validation.prepared);
+    const after = await trainer.validationLoss(validation);
 
     expect(records).toHaveLength(16);
     const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
