@@ -81,6 +81,7 @@ const LOSSLESS_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>
   FunctionDef: { name: '#identifier', args: 'arguments', body: 'stmt+', decorator_list: 'expr*', returns: 'expr?', type_comment: '$str?' },
   AsyncFunctionDef: { name: '#identifier', args: 'arguments', body: 'stmt+', decorator_list: 'expr*', returns: 'expr?', type_comment: '$str?' },
   ClassDef: { name: '#identifier', bases: 'element*', keywords: 'keyword*', body: 'stmt+', decorator_list: 'expr*' },
+  // NOTE: statement lists do not know whether they are inside a function, so `return` (and `break`, `yield`) can appear where compile() rejects them.
   Return: { value: 'expr?' },
   Delete: { targets: 'delete-target+' },
   Assign: { targets: 'target+', value: 'expr', type_comment: '$str?' },

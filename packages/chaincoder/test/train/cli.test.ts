@@ -124,6 +124,14 @@ describe('chaincoder CLI', () => {
     expect(report.decodabilityRate as number).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('skips problems without I/O examples in eval', async () => {
+    // Among the first 20 HumanEval problems of the sample, one has no doctest example to prompt the model with.
+    const humaneval = resolve(ROOT, '../shared/data/humaneval/HumanEval.sample.jsonl');
+    const report = sculptJson(['chaincoder', 'eval', '--model', straight, '--data', 'humaneval', '--data-file', humaneval, '--split', 'test', '--limit', '20', '--n', '1', '--k', '1', '--decoder', 'greedy', '--max-new-tokens', '24']);
+    expect(report.skipped).toBeGreaterThanOrEqual(1);
+    expect((report.problems as number) + (report.skipped as number)).toBe(20);
+  }, 180_000);
+
   it('trains on mixed datasets with accumulation', async () => {
     const humaneval = resolve(ROOT, '../shared/data/humaneval/HumanEval.sample.jsonl');
     const mixed = join(dir, 'mixed');

@@ -462,7 +462,11 @@ export function register(program: Command): void {
         const trained = await loadModelFolder(flags.model, device, flags);
         try {
           const decoder = await createDecoder(context, flags, resolve(flags.model));
-          const generated = await generateFor(trained, decoder, problems, flags);
+          // The model is conditioned on I/O examples, so a problem without any cannot be prompted; it is reported as skipped.
+          const promptable = problems.filter((problem) => problem.examples.length > 0);
+          if (promptable.length === 0) throw new UsageError(`No problem of the ${flags.split} split of ${flags.data} has an I/O example to prompt the model with.`);
+          if (promptable.length < problems.length) log.warn(`${problems.length - promptable.length} problems have no I/O examples and are skipped.`);
+          const generated = await generateFor(trained, decoder, promptable, flags);
           candidates = new Map([...generated].map(([id, result]) => [id, result.programs]));
         } finally {
           await trained.dispose();
