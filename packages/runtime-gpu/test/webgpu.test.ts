@@ -181,7 +181,7 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('webgpu device', () => {
     const x = seededValues(rows * d, 13);
     const dtypes = small.supportsDType('f16') ? (['f32', 'f16'] as const) : (['f32'] as const);
     for (const dtype of dtypes) {
-      // The reference sees the same f16-rounded inputs as the device.
+      // The reference gets the same f16-rounded inputs as the device.
       const values = dtype === 'f16' ? f16BitsToF32Array(f32ArrayToF16Bits(x)) : x;
       const hessian = new HessianAccumulator(small, d);
       hessian.add(small.tensor(x.subarray(0, 20 * d), [20, d], dtype));

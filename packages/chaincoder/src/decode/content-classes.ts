@@ -158,7 +158,7 @@ export class ContentClasses {
     }
   }
 
-  /** Content tokens for a hole that holds the whole value. */
+  /** Returns the content tokens for a hole that takes the whole value in one token. */
   single(kind: HoleKind): ReadonlySet<number> {
     return this.#single.get(kind) ?? new Set();
   }
@@ -180,8 +180,10 @@ export class ContentClasses {
     if (allowsStrings && (index === 0 || state === STRING_PIECES)) for (const id of this.#strings) allowed.add(id);
     if (allowsNumbers && (index === 0 || state !== STRING_PIECES)) {
       for (const piece of NUMBER_PIECES) {
-        // A number in pieces starts with digits; later pieces follow the literal's grammar.
-        const next = index === 0 ? (piece === 'digit' ? NumberState.Integer : null) : numberTransition(state as NumberState, piece);
+        // A number in pieces starts with digits, and later pieces follow the literal's grammar.
+        let next: NumberState | null;
+        if (index > 0) next = numberTransition(state as NumberState, piece);
+        else next = piece === 'digit' ? NumberState.Integer : null;
         if (next === null || !reachable[next][remaining]) continue;
         for (const id of this.#numberPieces.get(piece) ?? []) allowed.add(id);
       }
@@ -212,7 +214,7 @@ function isIdentifier(text: string): boolean {
   return IDENTIFIER.test(text) && !KEYWORDS.has(text);
 }
 
-/** The string a str token spells, or null when it is not a valid literal. */
+/** Returns the string a str token spells, or null when it is not a valid literal. */
 function unquoteString(token: string): string | null {
   if (token.length === 3 && token[0] === "'" && token[2] === "'" && token[1] !== '\\') return token[1];
   try {

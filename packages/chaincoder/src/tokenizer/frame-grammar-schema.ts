@@ -264,7 +264,7 @@ export function schemaTables(mode: TokenizerMode): SchemaTables {
   return { fields, categories };
 }
 
-/** The class name of a variant (`Tuple@target` → `Tuple`). */
+/** Returns the class name of a variant (`Tuple@target` → `Tuple`). */
 export function classOfVariant(variant: string): string {
   const at = variant.indexOf('@');
   return at < 0 ? variant : variant.slice(0, at);

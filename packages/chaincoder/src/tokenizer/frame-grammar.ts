@@ -437,7 +437,7 @@ export class FrameGrammar {
   /**
    * A key that is equal for states that accept the same continuations. List
    * lengths enter it exactly only where a rule reads them or the list has a
-   * maximum. Elsewhere the key only tells whether a list is shorter than its
+   * maximum. Elsewhere the key only records whether a list is shorter than its
    * minimum, so states that differ only in the length of a statement body
    * share one key and one cache entry.
    */

@@ -37,7 +37,7 @@ describe('benchmark records', () => {
     ]);
   });
 
-  it('refuses a results file that is not a JSON array and leaves it untouched', async () => {
+  it('rejects invalid results file untouched', async () => {
     const file = benchResultsPath('x', root);
     await mkdir(join(root, 'bench-results'));
     await writeFile(file, '{"broken": ');
