@@ -15,6 +15,7 @@ export { WebGpuDevice, createWebGpuDevice, isSoftwareAdapter, probeWebGpuAdapter
 export * as reference from './reference/index.js';
 export * as onnx from './onnx/index.js';
 export { setMatmulKernelPreference, type MatmulKernelPreference } from './webgpu/kernels/matmul.js';
+export { setEventPacing } from './webgpu/event-pacing.js';
 import './cpu/kernels/index.js';
 import './webgpu/kernels/index.js';
 export * from './nn/index.js';

@@ -18,6 +18,7 @@ import { DeviceLostError, DisposedError, DTypeError, LimitError, NoAdapterError 
 import { assertValidShape, formatShape, shapeSize, type Shape } from '../shape.js';
 import { Tensor, type TensorStorage } from '../tensor.js';
 import { BufferPool } from './buffer-pool.js';
+import { pacedWait } from './event-pacing.js';
 import { getGpuInstance, releaseGpuInstance } from './gpu-instance.js';
 
 const log = getLogger('runtime-gpu:webgpu');
@@ -396,7 +397,7 @@ export class WebGpuDevice implements Device {
     try {
       if (size > 0) this.copyBuffer(storage.buffer, 0, staging, 0, size);
       this.flush();
-      await staging.mapAsync(GPUMapMode.READ);
+      await pacedWait(this.info.isFallbackAdapter, () => staging.mapAsync(GPUMapMode.READ));
       this.#raiseRecordedError('read');
       const bytes = staging.getMappedRange(0, size).slice(0, storage.byteLength);
       staging.unmap();
@@ -414,7 +415,7 @@ export class WebGpuDevice implements Device {
   async sync(): Promise<void> {
     this.assertUsable('sync');
     this.flush();
-    await this.gpu.queue.onSubmittedWorkDone();
+    await pacedWait(this.info.isFallbackAdapter, () => this.gpu.queue.onSubmittedWorkDone());
     this.#raiseRecordedError('sync');
   }
 
