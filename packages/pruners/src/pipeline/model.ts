@@ -55,3 +55,14 @@ export interface BlockState {
   positions: Int32Array;
   keyMask: Uint8Array;
 }
+
+/** One pass of a block over the calibration sequences. */
+export interface BlockPass {
+  model: PrunableModel;
+  /** Block number. */
+  index: number;
+  /** Each sequence's input to the block. */
+  states: BlockState[];
+  /** The block's linear layers by name. */
+  linears: Map<string, PrunableLinear>;
+}

@@ -130,4 +130,43 @@ describe('pruneModel', () => {
     await expect(pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.5, sequences, blockSparsities: [0.5] })).rejects.toThrow(/1 entries but the model has 2 blocks/);
     await expect(pruneModel(new TinyMlpModel(), { pruner: createWandaPruner(), sparsity: 0.5, sequences: [] })).rejects.toThrow(/needs calibration data/);
   });
+
+  it('reconstruction errors match float64', async () => {
+    const model = new TinyMlpModel({ dim: 24, hidden: 40 });
+    const dense = model.blocks[0].map((layer) => Float64Array.from(layer.weight));
+    const inputs = sequences.map((sequence) => model.embed(sequence.tokens));
+    const report = await pruneModel(model, { pruner: createWandaPruner(), sparsity: 0.5, sequences });
+
+    // Block 0's linear inputs in the pruned block, from the same embeddings.
+    const expected = new Map<string, { error: number; reference: number }>();
+    for (const hidden of inputs) {
+      await model.runBlock(0, hidden, hidden.length / 24, [], {
+        onLinearInput: (name, input, rows) => {
+          const index = model.blocks[0].findIndex((layer) => layer.name === name);
+          const { outFeatures, inFeatures, weight } = model.blocks[0][index];
+          const entry = expected.get(name) ?? { error: 0, reference: 0 };
+          for (let t = 0; t < rows; t++) {
+            for (let o = 0; o < outFeatures; o++) {
+              let delta = 0;
+              let full = 0;
+              for (let i = 0; i < inFeatures; i++) {
+                const x = input[t * inFeatures + i];
+                delta += x * (dense[index][o * inFeatures + i] - weight[o * inFeatures + i]);
+                full += x * dense[index][o * inFeatures + i];
+              }
+              entry.error += delta * delta;
+              entry.reference += full * full;
+            }
+          }
+          expected.set(name, entry);
+        },
+      });
+    }
+
+    for (const [name, { error, reference }] of expected) {
+      const layer = report.layers.find((entry) => entry.name === `layers.0.${name}`)!;
+      expect(Math.abs(layer.reconstructionError - error) / error, name).toBeLessThan(1e-5);
+      expect(Math.abs(layer.relativeError - error / reference) / (error / reference), name).toBeLessThan(1e-5);
+    }
+  });
 });

@@ -24,8 +24,9 @@ import { type Matrix } from '../algorithms/matrix.js';
 import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
 import type { NMPattern } from '../algorithms/selectors.js';
 import type { LayerPruneResult, Pruner, PrunerContext, SparsitySchedule, StatisticKind } from '../types.js';
-import type { BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
-import { runCollectingOnDevice, runWithErrorsOnDevice, type LayerGroups } from './device-passes.js';
+import type { BlockPass, BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
+import { runCollectingOnDevice, type LayerGroups } from './device-passes.js';
+import { runWithErrors } from './reconstruction-errors.js';
 import { LayerCollector, type CollectorBackend } from './statistics.js';
 
 const defaultLog = getLogger('pruners:pipeline');
@@ -123,13 +124,13 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
     // (errors not propagated), so one copy of the calibration activations is alive otherwise.
     const groups = trueSequential ? undefined : [[...linears.keys()]];
     const backend = passBackend(model, options);
-    const first = await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend, !propagateError);
+    const first = await collectStatistics({ model, index, states, linears }, pruner.statistics, mode, backend, !propagateError);
     const denseOutputs = first.outputs;
     const layerGroups = groups ?? first.groups;
 
     const timings = new Map<string, { seconds: number; result: LayerPruneResult }>();
     for (let g = 0; g < layerGroups.length; g++) {
-      const collected = g === 0 ? first.collectors : (await collectStatistics(model, index, states, linears, pruner.statistics, mode, backend, false)).collectors;
+      const collected = g === 0 ? first.collectors : (await collectStatistics({ model, index, states, linears }, pruner.statistics, mode, backend, false)).collectors;
       for (const name of layerGroups[g]) {
         const layer = linears.get(name)!;
         const layerStarted = performance.now();
@@ -144,10 +145,12 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
     }
 
     // Re-run the pruned block: measures each layer's reconstruction error and gives the next inputs.
-    const errors = new Map<string, { error: number; reference: number }>();
     // With errors propagated, each sequence's pruned output replaces its input in `states` as soon as it exists.
-    if (backend.forwardOnDevice) await runWithErrorsOnDevice(model, backend.device!, index, states, linears, denseWeights, errors, propagateError);
-    else await runWithErrors(model, index, states, linears, denseWeights, errors, propagateError);
+    const errors = await runWithErrors({ model, index, states, linears }, denseWeights, {
+      device: backend.device,
+      forwardOnDevice: backend.forwardOnDevice,
+      replaceStates: propagateError,
+    });
     if (!propagateError) states = denseOutputs;
     // Frees the block's device copy; pruned host weights stay for saving.
     model.release(index);
@@ -228,22 +231,19 @@ function embedAll(model: PrunableModel, sequences: CalibrationSequence[]): Block
  * collector, and records which layers shared an input array (the groups).
  */
 async function collectStatistics(
-  model: PrunableModel,
-  index: number,
-  states: BlockState[],
-  linears: Map<string, PrunableLinear>,
+  pass: BlockPass,
   kinds: readonly StatisticKind[],
   mode: PruneMode,
   backend: PassBackend,
   keepOutputs: boolean,
 ): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
-  const collectors = new Map([...linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, backend)]));
+  const collectors = new Map([...pass.linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, backend)]));
   try {
-    if (!backend.forwardOnDevice) return await runCollecting(model, index, states, linears, kinds, mode, collectors, keepOutputs);
+    if (!backend.forwardOnDevice) return await runCollecting(pass, kinds, mode, collectors, keepOutputs);
 
-    const { outputs, groups } = await runCollectingOnDevice(model, index, states, kinds, mode === 'clean', collectors, keepOutputs);
+    const { outputs, groups } = await runCollectingOnDevice(pass, kinds, mode === 'clean', collectors, keepOutputs);
     for (const collector of collectors.values()) await collector.finish();
-    if (states.length === 0) groups.push([...linears.keys()]);
+    if (pass.states.length === 0) groups.push([...pass.linears.keys()]);
     return { collectors, outputs, groups };
   } catch (error) {
     // Device accumulators hold GPU buffers; a failed pass must not leak them.
@@ -253,10 +253,7 @@ async function collectStatistics(
 }
 
 async function runCollecting(
-  model: PrunableModel,
-  index: number,
-  states: BlockState[],
-  linears: Map<string, PrunableLinear>,
+  { model, index, states, linears }: BlockPass,
   kinds: readonly StatisticKind[],
   mode: PruneMode,
   collectors: Map<string, LayerCollector>,
@@ -328,61 +325,6 @@ function checkResult(result: LayerPruneResult, layer: PrunableLinear, name: stri
   }
 }
 
-/**
- * Re-runs a pruned block and accumulates ‖X·ΔWᵀ‖² and ‖X·Wᵀ‖² for every
- * linear layer from its hook input. With `replaceStates`, each sequence's
- * output replaces its entry in `states`.
- */
-async function runWithErrors(
-  model: PrunableModel,
-  index: number,
-  states: BlockState[],
-  linears: Map<string, PrunableLinear>,
-  denseWeights: Map<string, Float32Array>,
-  errors: Map<string, { error: number; reference: number }>,
-  replaceStates: boolean,
-): Promise<void> {
-  const deltas = new Map<string, Float32Array>();
-  for (const [name, layer] of linears) {
-    const dense = denseWeights.get(name)!;
-    const current = layer.getWeight();
-    const delta = new Float32Array(dense.length);
-    for (let i = 0; i < dense.length; i++) delta[i] = dense[i] - current[i];
-    deltas.set(name, delta);
-    errors.set(name, { error: 0, reference: 0 });
-  }
-
-  for (let s = 0; s < states.length; s++) {
-    const state = states[s];
-    const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, {
-      keyMask: state.keyMask,
-      onLinearInput: (name, input, rows) => {
-        const layer = linears.get(name);
-        if (layer === undefined) return;
-        const entry = errors.get(name)!;
-        entry.error += squaredProductNorm(input, rows, layer.inFeatures, deltas.get(name)!, layer.outFeatures);
-        entry.reference += squaredProductNorm(input, rows, layer.inFeatures, denseWeights.get(name)!, layer.outFeatures);
-      },
-    });
-    if (replaceStates) states[s] = { ...state, hidden };
-  }
-}
-
-/** ‖X·Wᵀ‖²_F for X [rows, in] and W [out, in]. */
-function squaredProductNorm(x: Float32Array, rows: number, inFeatures: number, w: Float32Array, outFeatures: number): number {
-  let total = 0;
-  for (let t = 0; t < rows; t++) {
-    const xRow = t * inFeatures;
-    for (let o = 0; o < outFeatures; o++) {
-      const wRow = o * inFeatures;
-      let sum = 0;
-      for (let i = 0; i < inFeatures; i++) sum += x[xRow + i] * w[wRow + i];
-      total += sum * sum;
-    }
-  }
-  return total;
-}
-
 /** Runs every block densely, showing each block's statistics to the schedule (OWL's pass 1). */
 async function runPrepass(
   model: PrunableModel,
@@ -398,7 +340,7 @@ async function runPrepass(
     throwIfAborted(options.signal);
     const block = await model.block(index);
     const linears = new Map(block.linearLayers().map((layer) => [layer.name, layer]));
-    const { collectors, outputs } = await collectStatistics(model, index, states, linears, kinds, mode, passBackend(model, options), true);
+    const { collectors, outputs } = await collectStatistics({ model, index, states, linears }, kinds, mode, passBackend(model, options), true);
     schedule.observeBlock?.({
       block: index,
       layers: [...linears].map(([name, layer]) => ({

@@ -1,0 +1,106 @@
+/**
+ * The re-run of a pruned block: it measures each linear layer's
+ * reconstruction error ‖X·ΔWᵀ‖² against ‖X·Wᵀ‖² (W the dense weight,
+ * ΔW = W − Ŵ, X the layer's input in the pruned block) and produces the
+ * next block's inputs.
+ *
+ * The products go through a runtime device: the model's device when the
+ * blocks run there (inputs never leave it), else the cpu device, whose
+ * matmul is onnxruntime's. Both matrices of every layer are uploaded for the
+ * pass (two blocks' worth of memory) and freed afterwards.
+ */
+import { add, columnSumSquares, getCpuDevice, keep, matmul, scope, type Device, type Tensor } from '@sculpt/runtime-gpu';
+import type { BlockPass } from './model.js';
+
+export interface LayerError {
+  /** ‖X·ΔWᵀ‖²_F summed over the sequences. */
+  error: number;
+  /** ‖X·Wᵀ‖²_F summed over the sequences. */
+  reference: number;
+}
+
+/** Per-output-feature sums of one layer on the device, replaced by a new tensor on every add. */
+interface ErrorSums {
+  denseWeight: Tensor;
+  deltaWeight: Tensor;
+  error?: Tensor;
+  reference?: Tensor;
+}
+
+/**
+ * Re-runs the pruned block over every sequence and returns each layer's
+ * error. With `forwardOnDevice` the block runs on `device` (the model's);
+ * otherwise it runs on the host and the products go to the cpu device. With
+ * `replaceStates`, each sequence's output replaces its entry in `pass.states`
+ * as soon as it exists.
+ */
+export async function runWithErrors(
+  pass: BlockPass,
+  denseWeights: Map<string, Float32Array>,
+  options: { device: Device | undefined; forwardOnDevice: boolean; replaceStates: boolean },
+): Promise<Map<string, LayerError>> {
+  const { model, index, states, linears } = pass;
+  const device = options.forwardOnDevice && options.device !== undefined ? options.device : getCpuDevice();
+  const sums = new Map<string, ErrorSums>();
+  try {
+    for (const [name, layer] of linears) {
+      const dense = denseWeights.get(name)!;
+      const current = layer.getWeight();
+      const delta = new Float32Array(dense.length);
+      for (let i = 0; i < dense.length; i++) delta[i] = dense[i] - current[i];
+      const shape = [layer.outFeatures, layer.inFeatures];
+      sums.set(name, { denseWeight: device.tensor(dense, shape), deltaWeight: device.tensor(delta, shape) });
+    }
+
+    const addInput = (name: string, input: Tensor): void => {
+      const entry = sums.get(name);
+      if (entry === undefined) return;
+      entry.error = accumulate(entry.error, columnSumSquares(matmul(input, entry.deltaWeight, { transB: true })));
+      entry.reference = accumulate(entry.reference, columnSumSquares(matmul(input, entry.denseWeight, { transB: true })));
+    };
+
+    for (let s = 0; s < states.length; s++) {
+      const state = states[s];
+      const hooks = options.forwardOnDevice
+        ? { onDeviceLinearInput: addInput }
+        : {
+            onLinearInput: (name: string, input: Float32Array, rows: number) => {
+              const layer = linears.get(name);
+              if (layer === undefined) return;
+              // The tensor is a copy, because the block may reuse `input` after the hook returns. The
+              // scope frees it and the products once they are summed.
+              scope(() => addInput(name, device.tensor(input, [rows, layer.inFeatures])));
+            },
+          };
+      const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, { keyMask: state.keyMask, ...hooks });
+      if (options.replaceStates) states[s] = { ...state, hidden };
+    }
+
+    const errors = new Map<string, LayerError>();
+    for (const [name, entry] of sums) errors.set(name, { error: await total(entry.error), reference: await total(entry.reference) });
+    return errors;
+  } finally {
+    for (const entry of sums.values()) {
+      entry.denseWeight.dispose();
+      entry.deltaWeight.dispose();
+      entry.error?.dispose();
+      entry.reference?.dispose();
+    }
+  }
+}
+
+/** Adds `update` to the running sum, keeping the result beyond the forward pass's scope. */
+function accumulate(sum: Tensor | undefined, update: Tensor): Tensor {
+  if (sum === undefined) return keep(update);
+  const next = keep(add(sum, update));
+  sum.dispose();
+  return next;
+}
+
+/** Reads a per-feature sum back and adds it up in float64. */
+async function total(sum: Tensor | undefined): Promise<number> {
+  if (sum === undefined) return 0;
+  let value = 0;
+  for (const x of await sum.read()) value += x;
+  return value;
+}
