@@ -27,6 +27,16 @@ export interface EndToEndMeasurement {
   peakBytes: number;
   /** RSS before the model was loaded (Node, onnxruntime and Dawn already started). */
   startBytes: number;
+  /** Largest ArrayBuffer + used JS heap bytes seen by a 50 ms sampler: memory the JavaScript side holds, garbage not yet collected included. */
+  peakJsBytes: number;
+  /** The same sum before the model was loaded. */
+  startJsBytes: number;
+}
+
+/** ArrayBuffer memory (typed arrays, model weights) plus the used JS heap. */
+function jsBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.arrayBuffers + usage.heapUsed;
 }
 
 /** Wraps the baseline layer algorithms as a Pruner, so the pipeline around them is the same as sculpt's. */
@@ -58,6 +68,10 @@ async function measure(spec: EndToEndSpec): Promise<EndToEndMeasurement> {
   let pruner = baselinePruner(spec.method);
   if (spec.implementation === 'sculpt') pruner = spec.method === 'wanda' ? createWandaPruner() : createSparseGptPruner();
   const startBytes = process.memoryUsage().rss;
+  const startJsBytes = jsBytes();
+  let peakJsBytes = startJsBytes;
+  // RSS also keeps memory that glibc's allocator holds after JavaScript frees it, so the JS side is sampled on its own.
+  const sampler = setInterval(() => (peakJsBytes = Math.max(peakJsBytes, jsBytes())), 50);
 
   const milliseconds = await timeOnce(`end-to-end ${spec.method}`, async () => {
     const model = await loadModel(spec.file);
@@ -68,7 +82,8 @@ async function measure(spec: EndToEndSpec): Promise<EndToEndMeasurement> {
       await model.close();
     }
   });
-  return { seconds: milliseconds / 1000, peakBytes: peakRssBytes(), startBytes };
+  clearInterval(sampler);
+  return { seconds: milliseconds / 1000, peakBytes: peakRssBytes(), startBytes, peakJsBytes, startJsBytes };
 }
 
 const spec = JSON.parse(process.argv[2]) as EndToEndSpec;

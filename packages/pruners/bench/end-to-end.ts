@@ -7,7 +7,9 @@
  * The memory bound is the model's float32 size + 2 blocks + one copy of the
  * calibration activations (nsamples × seqlen × dim floats). The measured
  * figure is the peak RSS minus the RSS before the model was loaded, so Node,
- * onnxruntime and Dawn themselves are not counted. On lavapipe the "device"
+ * onnxruntime and Dawn themselves are not counted. A second figure samples
+ * the memory held on the JavaScript side (ArrayBuffers + used heap), which
+ * leaves out what the C allocator keeps after JavaScript frees it. On lavapipe the "device"
  * buffers are host memory, so webgpu runs count them too.
  */
 import { spawn } from 'node:child_process';
@@ -81,10 +83,14 @@ export async function runEndToEndCases(records: BenchRecord[], device: 'host' | 
         withinBound: usedBytes <= boundBytes,
         peakRssMiB: ours.peakBytes / MIB,
         startRssMiB: ours.startBytes / MIB,
+        jsMiB: (ours.peakJsBytes - ours.startJsBytes) / MIB,
+        baselineJsMiB: (baseline.peakJsBytes - baseline.startJsBytes) / MIB,
+        jsWithinBound: ours.peakJsBytes - ours.startJsBytes <= boundBytes,
       });
       console.error(
         `${deviceName} end-to-end ${method}: ${ours.seconds.toFixed(2)} s vs ${baseline.seconds.toFixed(2)} s; ` +
-          `memory ${(usedBytes / MIB).toFixed(1)} MiB above start (bound ${(boundBytes / MIB).toFixed(1)} MiB: ${usedBytes <= boundBytes ? 'holds' : 'exceeded'})`,
+          `memory ${(usedBytes / MIB).toFixed(1)} MiB above start (bound ${(boundBytes / MIB).toFixed(1)} MiB: ${usedBytes <= boundBytes ? 'holds' : 'exceeded'}), ` +
+          `JavaScript-held ${((ours.peakJsBytes - ours.startJsBytes) / MIB).toFixed(1)} MiB`,
       );
     }
   } finally {

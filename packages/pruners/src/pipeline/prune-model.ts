@@ -128,7 +128,8 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
     const denseOutputs = first.outputs;
     const layerGroups = groups ?? first.groups;
 
-    const timings = new Map<string, { seconds: number; result: LayerPruneResult }>();
+    // Only the loss and details of each result are kept, not its float64 weight and mask.
+    const timings = new Map<string, { seconds: number; result: Pick<LayerPruneResult, 'loss' | 'details'> }>();
     for (let g = 0; g < layerGroups.length; g++) {
       const collected = g === 0 ? first.collectors : (await collectStatistics({ model, index, states, linears }, pruner.statistics, mode, backend, false)).collectors;
       for (const name of layerGroups[g]) {
@@ -140,7 +141,11 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
           gemm: options.gemm,
           device: options.device,
         });
-        timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result });
+        timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result: { loss: result.loss, details: result.details } });
+
+        // Frees the layer's statistics (a Hessian is in² float64 values) before the re-run needs memory.
+        collected.get(name)!.dispose();
+        collected.delete(name);
       }
     }
 

@@ -6,10 +6,12 @@
  *
  * The products go through a runtime device: the model's device when the
  * blocks run there (inputs never leave it), else the cpu device, whose
- * matmul is onnxruntime's. Both matrices of every layer are uploaded for the
- * pass (two blocks' worth of memory) and freed afterwards.
+ * matmul is onnxruntime's. With E = X·ΔWᵀ and F = X·Ŵᵀ, the error is ‖E‖²
+ * and the reference ‖E + F‖², so only ΔW and the pruned Ŵ are needed. ΔW
+ * overwrites the saved dense weights, and on the cpu device both matrices are
+ * wrapped without a copy, so the pass adds no weight memory on the host.
  */
-import { add, columnSumSquares, getCpuDevice, keep, matmul, scope, type Device, type Tensor } from '@sculpt/runtime-gpu';
+import { add, columnSumSquares, CpuDevice, getCpuDevice, keep, matmul, scope, type Device, type Tensor } from '@sculpt/runtime-gpu';
 import type { BlockPass } from './model.js';
 
 export interface LayerError {
@@ -21,7 +23,7 @@ export interface LayerError {
 
 /** Per-output-feature sums of one layer on the device, replaced by a new tensor on every add. */
 interface ErrorSums {
-  denseWeight: Tensor;
+  prunedWeight: Tensor;
   deltaWeight: Tensor;
   error?: Tensor;
   reference?: Tensor;
@@ -29,7 +31,8 @@ interface ErrorSums {
 
 /**
  * Re-runs the pruned block over every sequence and returns each layer's
- * error. With `forwardOnDevice` the block runs on `device` (the model's);
+ * error. `denseWeights` is overwritten with ΔW = W − Ŵ. With `forwardOnDevice`
+ * the block runs on `device` (the model's);
  * otherwise it runs on the host and the products go to the cpu device. With
  * `replaceStates`, each sequence's output replaces its entry in `pass.states`
  * as soon as it exists.
@@ -44,19 +47,19 @@ export async function runWithErrors(
   const sums = new Map<string, ErrorSums>();
   try {
     for (const [name, layer] of linears) {
-      const dense = denseWeights.get(name)!;
-      const current = layer.getWeight();
-      const delta = new Float32Array(dense.length);
-      for (let i = 0; i < dense.length; i++) delta[i] = dense[i] - current[i];
+      const delta = denseWeights.get(name)!;
+      const pruned = layer.getWeight();
+      for (let i = 0; i < delta.length; i++) delta[i] -= pruned[i];
       const shape = [layer.outFeatures, layer.inFeatures];
-      sums.set(name, { denseWeight: device.tensor(dense, shape), deltaWeight: device.tensor(delta, shape) });
+      sums.set(name, { prunedWeight: wrap(device, pruned, shape), deltaWeight: wrap(device, delta, shape) });
     }
 
     const addInput = (name: string, input: Tensor): void => {
       const entry = sums.get(name);
       if (entry === undefined) return;
-      entry.error = accumulate(entry.error, columnSumSquares(matmul(input, entry.deltaWeight, { transB: true })));
-      entry.reference = accumulate(entry.reference, columnSumSquares(matmul(input, entry.denseWeight, { transB: true })));
+      const error = matmul(input, entry.deltaWeight, { transB: true });
+      entry.error = accumulate(entry.error, columnSumSquares(error));
+      entry.reference = accumulate(entry.reference, columnSumSquares(add(error, matmul(input, entry.prunedWeight, { transB: true }))));
     };
 
     for (let s = 0; s < states.length; s++) {
@@ -81,12 +84,20 @@ export async function runWithErrors(
     return errors;
   } finally {
     for (const entry of sums.values()) {
-      entry.denseWeight.dispose();
+      entry.prunedWeight.dispose();
       entry.deltaWeight.dispose();
       entry.error?.dispose();
       entry.reference?.dispose();
     }
   }
+}
+
+/**
+ * Makes a tensor of a weight matrix. The cpu device wraps the array without a copy; disposing
+ * the tensor then only drops the reference, and the array is not changed during the pass.
+ */
+function wrap(device: Device, data: Float32Array, shape: number[]): Tensor {
+  return device instanceof CpuDevice ? device.adopt(data, shape, 'f32') : device.tensor(data, shape);
 }
 
 /** Adds `update` to the running sum, keeping the result beyond the forward pass's scope. */
