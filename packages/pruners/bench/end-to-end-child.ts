@@ -70,7 +70,7 @@ async function measure(spec: EndToEndSpec): Promise<EndToEndMeasurement> {
   const startBytes = process.memoryUsage().rss;
   const startJsBytes = jsBytes();
   let peakJsBytes = startJsBytes;
-  // RSS also keeps memory that glibc's allocator holds after JavaScript frees it, so the JS side is sampled on its own.
+  // RSS also counts memory that glibc's allocator keeps after JavaScript frees it, so the JS side is sampled on its own.
   const sampler = setInterval(() => (peakJsBytes = Math.max(peakJsBytes, jsBytes())), 50);
 
   const milliseconds = await timeOnce(`end-to-end ${spec.method}`, async () => {

@@ -93,8 +93,8 @@ export async function runWithErrors(
 }
 
 /**
- * Makes a tensor of a weight matrix. The cpu device wraps the array without a copy; disposing
- * the tensor then only drops the reference, and the array is not changed during the pass.
+ * Makes a tensor of a weight matrix. The cpu device wraps the array without a copy, so disposing
+ * the tensor only drops the reference. The pass never writes to the array.
  */
 function wrap(device: Device, data: Float32Array, shape: number[]): Tensor {
   return device instanceof CpuDevice ? device.adopt(data, shape, 'f32') : device.tensor(data, shape);

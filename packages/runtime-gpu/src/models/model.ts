@@ -20,14 +20,18 @@
  * and F16 or BF16 data. Saving converts them back to the file's layout and dtype.
  *
  * Residency: block weights are read from the file when first requested and
- * kept until `release(i)`, which drops unmodified blocks, so a calibration pass
- * holds one block at a time. Embedding, final norm and head stay loaded.
+ * kept until `release(i)`. It drops unmodified blocks and moves modified ones
+ * to a spill file in a temporary folder (block-spill.ts), from which the next
+ * use reads them back, so a pruning run holds one block at a time. Layer
+ * objects from before a release no longer reach the block. Embedding, final
+ * norm and head stay loaded. `close()` removes the spill files.
  */
 import { getLogger, InputError } from '@sculpt/core';
 import type { Device } from '../device.js';
 import type { LayerKVCache } from '../nn/modules/block.js';
 import { DeviceBlockExecutor, type DeviceLinearInputHook } from './device-runner.js';
 import { forwardBlock, type ModelLinearInputHook } from './block-forward.js';
+import { BlockSpill } from './block-spill.js';
 import { BLOCK_LAYOUTS, linearShapes, type ModelConfig } from './config.js';
 import { createLayerCache, layerNorm, rmsNorm, type AttentionKernel, type LayerCache, type LinearKernel } from './ops.js';
 import { createOrtAttention, createOrtLinear } from './ort-kernels.js';
@@ -86,6 +90,7 @@ export class CausalLM {
   private readonly loaded = new Map<number, BlockWeights>();
   private executor: DeviceBlockExecutor | undefined;
   private readonly modified = new Set<number>();
+  private readonly spill = new BlockSpill();
   /** Matrix-product kernel used by every forward pass; swap in a device kernel here. */
   linear: LinearKernel = sharedOrtKernels().linear;
   /** Attention kernel of the host path. */
@@ -114,6 +119,7 @@ export class CausalLM {
     let weights = this.loaded.get(index);
     if (weights === undefined) {
       weights = await this.source.loadBlock(index);
+      if (this.spill.has(index)) this.spill.restore(index, weights);
       checkBlockShapes(this.config, weights, index, this.source.path);
       warnNonFinite(blockTensors(weights), `block ${index}`, this.source.path);
       this.loaded.set(index, weights);
@@ -121,10 +127,21 @@ export class CausalLM {
     return weights;
   }
 
-  /** Drops block i from memory (and its device copy) unless its weights were changed. */
+  /** Drops block i from memory and from the device; a changed block is written to its spill file first. */
   release(index: number): void {
     this.executor?.release(index);
-    if (!this.modified.has(index)) this.loaded.delete(index);
+    const weights = this.loaded.get(index);
+    if (weights === undefined) return;
+    if (this.modified.has(index)) {
+      try {
+        this.spill.write(index, weights);
+      } catch (error) {
+        // A full or read-only temporary folder costs memory, not the pruned weights.
+        log.warn(`could not spill block ${index} to the temporary folder (${(error as Error).message}); keeping it in memory`);
+        return;
+      }
+    }
+    this.loaded.delete(index);
   }
 
   /**
@@ -268,6 +285,7 @@ export class CausalLM {
   async close(): Promise<void> {
     this.executor?.dispose();
     this.executor = undefined;
+    this.spill.dispose();
     await this.source.close?.();
   }
 }

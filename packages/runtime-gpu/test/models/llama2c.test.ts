@@ -103,6 +103,13 @@ describe('llama2.c checkpoint', () => {
     pruned.release(2);
     expect(pruned.isModified(2)).toBe(true);
 
+    // The released block was written to a spill file and dropped: the next use reads a new copy.
+    const reread = await pruned.block(2);
+    expect(reread.weights).not.toBe(block.weights);
+    expect(Array.from(reread.weights.linears.get('mlp.down_proj')!.weight)).toEqual(Array.from(weight));
+    expect(Array.from(reread.weights.linears.get('mlp.up_proj')!.weight)).toEqual(Array.from(block.weights.linears.get('mlp.up_proj')!.weight));
+    pruned.release(2);
+
     const out = join(folder, 'pruned.bin');
     await pruned.save(out);
     expect((await stat(out)).size).toBe((await stat(storiesModel)).size);

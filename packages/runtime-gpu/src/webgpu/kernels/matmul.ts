@@ -54,6 +54,8 @@ export interface DirectMatmulShape {
  * measured 6.0–7.4, and two vec4 columns per thread 8.8–9.1 (8 rows × 128 threads) and
  * 9.3–10.1 (16 × 128). More rows spill more accumulators, and that costs more than the A
  * loads they save. The differences near the top are within the noise of a loaded host.
+ * Repeated on idle cores with paced event polling (wall-clock GFLOP/s): 16 × 256 28.6,
+ * 16 × 64 29.4, 8 × 64 29.2 and 24 × 128 30.6, again too close to change the default.
  */
 const DEFAULT_DIRECT_SHAPE: DirectMatmulShape = { rows: 16, width: 'auto', kUnroll: 4 };
 let directShape: DirectMatmulShape = DEFAULT_DIRECT_SHAPE;
@@ -78,10 +80,8 @@ function directWidth(n4: number): number {
 /**
  * Whether the direct kernel may share A values through subgroups: every subgroup must
  * be at least as wide as the rows (or k steps) that one load covers.
- * NOTE: at 1024³ f32 on lavapipe (2-core host, load average 9–23 from other jobs), the
- * subgroup kernel measured 7.3–12.0 GFLOP per CPU-second and the kernel without subgroups
- * 3.9–4.7. Two idle cores would give at most about twice the first figure, an estimate
- * (never measured on idle cores) that reaches the 20 GFLOP/s aimed for only in the best case.
+ * At 1024³ f32 on lavapipe (2-core host, load average 9–23 from other jobs), the subgroup
+ * kernel measured 7.3–12.0 GFLOP per CPU-second and the kernel without subgroups 3.9–4.7.
  */
 function useSubgroupRows(device: WebGpuDevice): boolean {
   return device.features.has('subgroups') && device.limits.subgroupMinSize >= SUBGROUP_ROWS_PER_LOAD;
@@ -146,6 +146,8 @@ export function recordGemm(device: WebGpuDevice, args: GemmArgs): boolean {
   const directFits =
     dtype === 'f32' && !args.transB && n % 4 === 0 && (args.transA ? m % 4 === 0 : k % kUnroll === 0) &&
     Math.ceil(n / 4 / width / columnBlocks) <= maxGroups && Math.ceil(m / directRows) <= maxGroups && batch <= maxGroups;
+  // NOTE: the direct kernel needs every operand in one binding. Larger products (4096×11008 on lavapipe)
+  // take the chunked tiled path below, which measured about 6× slower on lavapipe.
   const useDirect = fitsWhole && directFits && (kernelPreference === 'direct' || (kernelPreference === 'auto' && device.info.isFallbackAdapter));
   if (useDirect) {
     const config: DirectMatmulConfig = { transA: args.transA, rows: directRows, width, triangular: args.triangular === true && m === n, subgroups, kUnroll, columnBlocks };
