@@ -42,6 +42,17 @@ function runChild(spec: EndToEndSpec): Promise<EndToEndMeasurement> {
   });
 }
 
+/** The methods of SCULPT_BENCH_METHODS (comma-separated, default "wanda,sparsegpt"), to repeat one of the long runs alone. */
+function endToEndMethods(): ('wanda' | 'sparsegpt')[] {
+  const text = process.env.SCULPT_BENCH_METHODS;
+  if (text === undefined || text === '') return ['wanda', 'sparsegpt'];
+  const methods = text.split(',').map((value) => value.trim());
+  for (const method of methods) {
+    if (method !== 'wanda' && method !== 'sparsegpt') throw new Error(`SCULPT_BENCH_METHODS contains "${method}"; expected a comma-separated subset of wanda, sparsegpt`);
+  }
+  return methods as ('wanda' | 'sparsegpt')[];
+}
+
 export interface EndToEndSize {
   scale: number;
   nsamples: number;
@@ -64,7 +75,7 @@ export async function runEndToEndCases(records: BenchRecord[], device: 'host' | 
     const label = `${shape.layers}-block llama dim ${shape.dim} hidden ${shape.hidden} (${(modelParameters(shape) / 1e6).toFixed(1)}M params), ${size.nsamples}x${size.seqlen} tokens`;
     const details = { ...shape, parameters: modelParameters(shape), nsamples: size.nsamples, seqlen: size.seqlen };
 
-    for (const method of ['wanda', 'sparsegpt'] as const) {
+    for (const method of endToEndMethods()) {
       const common = { file, method, device, nsamples: size.nsamples, seqlen: size.seqlen, vocab: shape.vocab };
       const ours = await runChild({ ...common, implementation: 'sculpt' });
       const baseline = await runChild({ ...common, implementation: 'baseline' });

@@ -15,6 +15,7 @@
  * - SCULPT_BENCH_DEVICES (default "cpu,webgpu") picks the devices; webgpu is
  *   skipped with a message when no adapter exists.
  * - SCULPT_BENCH_CASES (default "layers,end-to-end") picks the case groups.
+ * - SCULPT_BENCH_METHODS (default "wanda,sparsegpt") picks the end-to-end methods.
  *
  * Run: npm run bench -w @sculpt/pruners (merges into bench-results/pruners.json).
  */
