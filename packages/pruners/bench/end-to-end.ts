@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchRecord } from '@sculpt/core';
 import type { EndToEndMeasurement, EndToEndSpec } from './end-to-end-child.js';
 import { blockParameters, llamaShape, modelParameters, writeRandomLlama } from './random-llama.js';
-import { MIB } from './timing.js';
+import { listFromEnv, MIB } from './timing.js';
 
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'end-to-end-child.ts');
 
@@ -40,17 +40,6 @@ function runChild(spec: EndToEndSpec): Promise<EndToEndMeasurement> {
       resolve(JSON.parse(line) as EndToEndMeasurement);
     });
   });
-}
-
-/** The methods of SCULPT_BENCH_METHODS (comma-separated, default "wanda,sparsegpt"), to repeat one of the long runs alone. */
-function endToEndMethods(): ('wanda' | 'sparsegpt')[] {
-  const text = process.env.SCULPT_BENCH_METHODS;
-  if (text === undefined || text === '') return ['wanda', 'sparsegpt'];
-  const methods = text.split(',').map((value) => value.trim());
-  for (const method of methods) {
-    if (method !== 'wanda' && method !== 'sparsegpt') throw new Error(`SCULPT_BENCH_METHODS contains "${method}"; expected a comma-separated subset of wanda, sparsegpt`);
-  }
-  return methods as ('wanda' | 'sparsegpt')[];
 }
 
 export interface EndToEndSize {
@@ -75,7 +64,9 @@ export async function runEndToEndCases(records: BenchRecord[], device: 'host' | 
     const label = `${shape.layers}-block llama dim ${shape.dim} hidden ${shape.hidden} (${(modelParameters(shape) / 1e6).toFixed(1)}M params), ${size.nsamples}x${size.seqlen} tokens`;
     const details = { ...shape, parameters: modelParameters(shape), nsamples: size.nsamples, seqlen: size.seqlen };
 
-    for (const method of endToEndMethods()) {
+    // SCULPT_BENCH_METHODS repeats one of the long runs alone.
+    const methods = listFromEnv('SCULPT_BENCH_METHODS', ['wanda', 'sparsegpt'], ['wanda', 'sparsegpt']) as ('wanda' | 'sparsegpt')[];
+    for (const method of methods) {
       const common = { file, method, device, nsamples: size.nsamples, seqlen: size.seqlen, vocab: shape.vocab };
       const ours = await runChild({ ...common, implementation: 'sculpt' });
       const baseline = await runChild({ ...common, implementation: 'baseline' });

@@ -24,14 +24,7 @@ import { getDevice, probeWebGpuAdapter } from '@sculpt/runtime-gpu';
 import { createDeviceGemm } from '../src/index.js';
 import { endToEndSize, runEndToEndCases } from './end-to-end.js';
 import { layerShapes, runLayerCases } from './layer-cases.js';
-import { scaleFromEnv } from './timing.js';
-
-function listFromEnv(name: string, fallback: string[], allowed: string[]): string[] {
-  const text = process.env[name];
-  const values = text === undefined || text === '' ? fallback : text.split(',').map((value) => value.trim());
-  for (const value of values) if (!allowed.includes(value)) throw new Error(`${name} contains "${value}"; expected a comma-separated subset of ${allowed.join(', ')}`);
-  return values;
-}
+import { listFromEnv, scaleFromEnv } from './timing.js';
 
 async function main(): Promise<void> {
   setLogLevel('warn');

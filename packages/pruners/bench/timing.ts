@@ -39,3 +39,11 @@ export function scaleFromEnv(name: string, fallback: number): number {
   if (!(value > 0 && value <= 1)) throw new Error(`${name} must be a number in (0, 1], got "${text}"`);
   return value;
 }
+
+/** Reads a comma-separated list from the environment, each value one of `allowed`. */
+export function listFromEnv(name: string, fallback: string[], allowed: string[]): string[] {
+  const text = process.env[name];
+  const values = text === undefined || text === '' ? fallback : text.split(',').map((value) => value.trim());
+  for (const value of values) if (!allowed.includes(value)) throw new Error(`${name} contains "${value}"; expected a comma-separated subset of ${allowed.join(', ')}`);
+  return values;
+}
