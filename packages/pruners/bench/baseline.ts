@@ -73,7 +73,7 @@ export async function baselineHessian(inputs: Float32Array[], tokens: number, co
 }
 
 /** SparseGPT on one layer given its Hessian, unstructured, blocksize 128, percdamp 0.01. */
-export async function baselineSparseGpt(weight: ArrayLike<number>, rows: number, cols: number, hessian: Float64Array, sparsity: number): Promise<Float32Array> {
+export async function baselineSparseGpt(weight: ArrayLike<number>, rows: number, cols: number, hessian: ArrayLike<number>, sparsity: number): Promise<Float32Array> {
   const h = Float64Array.from(hessian);
   let mean = 0;
   for (let j = 0; j < cols; j++) mean += h[j * cols + j] / cols;

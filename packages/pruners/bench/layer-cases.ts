@@ -4,7 +4,8 @@
  * rows×cols weight, against the straightforward baseline of `baseline.ts`
  * run in the same process on the host.
  *
- * On `cpu` sculpt's host path runs (float64 statistics, onnxruntime products).
+ * On `cpu` sculpt's host path runs (float64 row scaler, float32 Hessian as in a
+ * pruning run, onnxruntime products).
  * On `webgpu` the statistics accumulate on the device from uploaded inputs
  * and SparseGPT's inverse-Hessian factor comes from the device.
  */
@@ -40,14 +41,14 @@ function randomMatrix(length: number, random: Random): Float32Array {
 }
 
 /** Computes Wanda's scaler or SparseGPT's Hessian with sculpt's collectors on `device`, or with the float64 host ones. */
-async function sculptStatistics(kind: 'rowScaler' | 'hessian', inputs: Float32Array[], cols: number, device: Device | undefined): Promise<Float64Array> {
+async function sculptStatistics(kind: 'rowScaler' | 'hessian', inputs: Float32Array[], cols: number, device: Device | undefined): Promise<Float32Array | Float64Array> {
   if (device === undefined) {
     if (kind === 'rowScaler') {
       const scaler = new RowScaler(cols);
       for (const x of inputs) scaler.addBatch({ tokens: SEQUENCE, features: cols, data: x });
       return scaler.values;
     }
-    const hessian = new HessianAccumulator(cols, createDeviceGemm());
+    const hessian = new HessianAccumulator(cols, createDeviceGemm(), 'float32');
     for (const x of inputs) await hessian.addBatch({ tokens: SEQUENCE, features: cols, data: x });
     return hessian.values;
   }

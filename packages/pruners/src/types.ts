@@ -35,7 +35,8 @@ export type StatisticKind =
 
 export interface LayerStatistics {
   rowScaler?: Float64Array;
-  hessian?: Float64Array;
+  /** H = (2/N)·XᵀX, float32 by default (the reference's precision), float64 when the run sets it. */
+  hessian?: Float32Array | Float64Array;
   /** Calibration sequences seen (the statistics' normaliser N). */
   sequences: number;
   /** Token positions counted; fewer than sequences × seqlen in clean mode with padding. */

@@ -64,6 +64,8 @@ async function prune(pruner: Pruner, kind: DeviceKind | undefined, trueSequentia
       trueSequential,
       propagateError,
       device,
+      // The host run is the float64 reference the float32 device statistics are held to.
+      hessianPrecision: 'float64',
     });
     const weights: Float32Array[] = [];
     for (let b = 0; b < model.config.nLayers; b++) {

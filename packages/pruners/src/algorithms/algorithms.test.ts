@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HessianAccumulator, RowScaler } from './collectors.js';
-import { choleskyLower, inverseUpperCholesky, invertSpd, NotPositiveDefiniteError } from './linalg.js';
-import { applyMask, countPruned, maskToBitStrings, toRows, type Matrix } from './matrix.js';
+import { choleskyLower, inverseUpperCholesky, invertLowerTriangular, invertSpd, NotPositiveDefiniteError } from './linalg.js';
+import { applyMask, countPruned, kthSmallest, maskToBitStrings, toRows, type Matrix } from './matrix.js';
 import { magnitudeScore, riaScore, wandaScore } from './scorers.js';
 import { parseNMPattern, selectAlphaVariant, selectNM, selectPerMatrix, selectPerRow } from './selectors.js';
 import { sparseGpt } from './sparsegpt.js';
@@ -30,7 +30,7 @@ function relativeClose(actual: number, expected: number, tolerance = 1e-6): void
 }
 
 /** W[r, j:] −= W[r,j]/Hj[0,0] · Hj[0,:] with Hj = ((H+λI)[j:, j:])⁻¹, for each pruned (r, j) in column order. */
-async function naiveObs(weight: Matrix, hessian: Float64Array, mask: Uint8Array, percdamp = 0.01): Promise<number[][]> {
+async function naiveObs(weight: Matrix, hessian: Float32Array | Float64Array, mask: Uint8Array, percdamp = 0.01): Promise<number[][]> {
   const n = weight.cols;
   const damped = Float64Array.from(hessian);
   let mean = 0;
@@ -121,9 +121,57 @@ describe('inverse Cholesky factor', () => {
     blocked.forEach((value, i) => expect(value).toBeCloseTo(unblocked[i], 10));
   });
 
+  it('recursive triangular inverse gives L·X = I at odd sizes and leaf widths', async () => {
+    for (const [n, leaf] of [[1, 64], [7, 2], [53, 4], [130, 8], [130, 130]]) {
+      const l = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) l[i * n + j] = i === j ? 1.5 + Math.sin(i) : Math.cos(3 * i + j) / 4;
+      const inverse = Float64Array.from(l);
+      await invertLowerTriangular(inverse, n, undefined, leaf);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (j > i) expect(inverse[i * n + j]).toBe(0);
+          let sum = 0;
+          for (let p = 0; p < n; p++) sum += l[i * n + p] * inverse[p * n + j];
+          expect(Math.abs(sum - (i === j ? 1 : 0))).toBeLessThan(1e-12);
+        }
+      }
+    }
+  });
+
+  it('shift argument equals damping a copy', async () => {
+    const { hessian } = await statistics();
+    const damped = Float64Array.from(hessian.values);
+    for (let j = 0; j < 8; j++) damped[j * 8 + j] += 0.328;
+    const before = Float64Array.from(hessian.values);
+    const shifted = await inverseUpperCholesky(hessian.values, 8, undefined, 0.328);
+    expect(Array.from(hessian.values)).toEqual(Array.from(before));
+    const copied = await inverseUpperCholesky(damped, 8);
+    shifted.forEach((value, i) => expect(value).toBeCloseTo(copied[i], 14));
+  });
+
   it('rejects an indefinite matrix', async () => {
     const a = Float64Array.from([1, 2, 2, 1]);
     await expect(choleskyLower(a, 2)).rejects.toThrow(NotPositiveDefiniteError);
+  });
+});
+
+describe('order statistic', () => {
+  it('kthSmallest equals the sorted entry, with ties, sorted runs and NaN', () => {
+    let state = 12345;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const cases: number[][] = [
+      [5],
+      Array.from({ length: 300 }, () => Math.floor(next() * 7)),
+      Array.from({ length: 1000 }, (_, i) => i),
+      Array.from({ length: 1000 }, (_, i) => 1000 - i),
+      Array.from({ length: 257 }, () => next() - 0.5),
+      [3, NaN, 1, NaN, 2, 2],
+    ];
+    for (const values of cases) {
+      const sorted = Float64Array.from(values).sort();
+      for (let k = 0; k < values.length; k++) expect(kthSmallest(values, k)).toBe(sorted[k]);
+    }
+    expect(() => kthSmallest([1, 2], 2)).toThrow(RangeError);
   });
 });
 

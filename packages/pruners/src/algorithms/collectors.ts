@@ -69,17 +69,25 @@ export class RowScaler {
   }
 }
 
-/** SparseGPT's running Hessian H = (2/N)·XᵀX, stored dense `features × features` in f64. */
+/**
+ * Storage precision of a Hessian. The reference accumulates in float32, which
+ * also halves the largest allocation of a SparseGPT run; float64 serves the
+ * exact reference tests.
+ */
+export type HessianPrecision = 'float32' | 'float64';
+
+/** SparseGPT's running Hessian H = (2/N)·XᵀX, stored dense `features × features`. */
 export class HessianAccumulator {
-  readonly values: Float64Array;
+  readonly values: Float32Array | Float64Array;
   sequences = 0;
   tokensCounted = 0;
 
   constructor(
     readonly features: number,
     private readonly gemm: GemmBackend = referenceGemm,
+    precision: HessianPrecision = 'float64',
   ) {
-    this.values = new Float64Array(features * features);
+    this.values = precision === 'float32' ? new Float32Array(features * features) : new Float64Array(features * features);
   }
 
   async addBatch(input: LayerInput): Promise<void> {

@@ -87,11 +87,11 @@ export class DeviceStatistics {
     }
   }
 
-  /** Reads the statistics back as float64 arrays and releases the device memory. */
-  async read(): Promise<{ rowScaler?: Float64Array; hessian?: Float64Array }> {
+  /** Reads the statistics back (scaler in float64, Hessian in float32 as accumulated) and releases the device memory. */
+  async read(): Promise<{ rowScaler?: Float64Array; hessian?: Float32Array }> {
     try {
       const rowScaler = this.scaler === undefined ? undefined : Float64Array.from(await this.scaler.scaler.read());
-      const hessian = this.hessian === undefined ? undefined : Float64Array.from(await this.hessian.hessian.read());
+      const hessian = this.hessian === undefined ? undefined : asFloat32(await this.hessian.hessian.read());
       return { rowScaler, hessian };
     } finally {
       this.dispose();
@@ -110,4 +110,9 @@ function countedRows(tokens: number, tokenMask: Uint8Array | undefined): number[
   const rows: number[] = [];
   for (let t = 0; t < tokens; t++) if (tokenMask === undefined || tokenMask[t] !== 0) rows.push(t);
   return rows;
+}
+
+/** `read()` already returns a fresh copy; convert only when it is not float32. */
+function asFloat32(values: ArrayLike<number>): Float32Array {
+  return values instanceof Float32Array ? values : Float32Array.from(values);
 }

@@ -5,6 +5,7 @@
  * stay on the float64 loop, because there the copies cost more than they save.
  */
 import { getCpuDevice, matmul, type Device } from '@sculpt/runtime-gpu';
+import { readForOneUse, wrapHostArray } from './host-tensors.js';
 import { referenceGemm, type GemmBackend } from './linalg.js';
 
 export function createDeviceGemm(device: Device = getCpuDevice(), minimumWork = 256 * 256 * 256): GemmBackend {
@@ -19,11 +20,11 @@ export function createDeviceGemm(device: Device = getCpuDevice(), minimumWork = 
       const right = new Float32Array(k * n);
       for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) right[p * n + j] = b[bOffset + p * ldb + j];
 
-      const leftTensor = device.tensor(left, [m, k]);
-      const rightTensor = device.tensor(right, [k, n]);
+      const leftTensor = wrapHostArray(device, left, [m, k]);
+      const rightTensor = wrapHostArray(device, right, [k, n]);
       const product = matmul(leftTensor, rightTensor);
       try {
-        const values = await product.read();
+        const values = await readForOneUse(device, product);
         for (let i = 0; i < m; i++) {
           const row = cOffset + i * ldc;
           for (let j = 0; j < n; j++) c[row + j] -= values[i * n + j];

@@ -18,9 +18,9 @@ export class NotPositiveDefiniteError extends SculptError {
 
 /**
  * C ← C − A·B where A is m×k (row stride `lda`), B is k×n (row stride `ldb`)
- * and C is m×n (row stride `ldc`), all views into flat f64 arrays. A backend
- * may use a faster multiplier; the result must match this f64 loop to f32
- * accuracy at least.
+ * and C is m×n (row stride `ldc`), all views into flat f64 arrays (C may be
+ * f32, as a float32 Hessian is). A backend may use a faster multiplier; the
+ * result must match this f64 loop to f32 accuracy at least.
  */
 export interface GemmBackend {
   subtractProduct(
@@ -33,7 +33,7 @@ export interface GemmBackend {
     b: Float64Array,
     bOffset: number,
     ldb: number,
-    c: Float64Array,
+    c: Float32Array | Float64Array,
     cOffset: number,
     ldc: number,
   ): void | Promise<void>;
@@ -96,45 +96,93 @@ export async function choleskyLower(a: Float64Array, n: number, gemm: GemmBacken
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = 0;
 }
 
-/** In-place inverse of a lower-triangular n×n matrix (forward substitution, column by column). */
-export function invertLowerTriangular(l: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) {
-    l[j * n + j] = 1 / l[j * n + j];
-    for (let i = j + 1; i < n; i++) {
-      let sum = 0;
-      for (let p = j; p < i; p++) sum += l[i * n + p] * l[p * n + j];
-      l[i * n + j] = -sum / l[i * n + i];
+/**
+ * In-place inverse of a lower-triangular n×n matrix whose strict upper
+ * triangle is zero. Recursive on halves, L = [A 0; C B] gives
+ * L⁻¹ = [A⁻¹ 0; −B⁻¹·C·A⁻¹ B⁻¹], so almost all the work is two products per
+ * level handed to `gemm`. The plain substitution walks columns with a stride
+ * of n and cost most of SparseGPT's time at 4096 inputs.
+ */
+export async function invertLowerTriangular(l: Float64Array, n: number, gemm: GemmBackend = referenceGemm, leafSize = 64): Promise<void> {
+  const scratch = new Float64Array(Math.ceil(n / 2) * Math.floor(n / 2));
+  await invertDiagonalBlock(l, n, 0, n, gemm, leafSize, scratch);
+}
+
+async function invertDiagonalBlock(l: Float64Array, n: number, start: number, size: number, gemm: GemmBackend, leafSize: number, scratch: Float64Array): Promise<void> {
+  if (size <= leafSize) {
+    invertLeaf(l, n, start, size);
+    return;
+  }
+  const upperSize = size >> 1;
+  const lowerSize = size - upperSize;
+  const a = start * n + start;
+  const b = (start + upperSize) * n + start + upperSize;
+  const c = (start + upperSize) * n + start;
+  await invertDiagonalBlock(l, n, start, upperSize, gemm, leafSize, scratch);
+  await invertDiagonalBlock(l, n, start + upperSize, lowerSize, gemm, leafSize, scratch);
+
+  // scratch = C·A⁻¹ (the gemm subtracts, so start from zero and negate).
+  const product = scratch.subarray(0, lowerSize * upperSize);
+  product.fill(0);
+  await gemm.subtractProduct(lowerSize, upperSize, upperSize, l, c, n, l, a, n, product, 0, upperSize);
+  for (let i = 0; i < product.length; i++) product[i] = -product[i];
+
+  // C ← 0 − B⁻¹·(C·A⁻¹).
+  for (let i = 0; i < lowerSize; i++) l.fill(0, c + i * n, c + i * n + upperSize);
+  await gemm.subtractProduct(lowerSize, upperSize, lowerSize, l, b, n, product, 0, upperSize, l, c, n);
+}
+
+/** Forward substitution on a small diagonal block, one row at a time so the inner loop is contiguous. */
+function invertLeaf(l: Float64Array, n: number, start: number, size: number): void {
+  const sums = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const row = (start + i) * n + start;
+    sums.fill(0, 0, i);
+    // Rows p < i already hold X = L⁻¹; row i still holds L.
+    for (let p = 0; p < i; p++) {
+      const factor = l[row + p];
+      if (factor === 0) continue;
+      const inverseRow = (start + p) * n + start;
+      for (let j = 0; j <= p; j++) sums[j] += factor * l[inverseRow + j];
     }
+    const diagonal = l[row + i];
+    for (let j = 0; j < i; j++) l[row + j] = -sums[j] / diagonal;
+    l[row + i] = 1 / diagonal;
   }
 }
 
 /**
- * Upper-triangular U with Uᵀ·U = A⁻¹, the factor SparseGPT reads its OBS
- * updates from. Row j of U is the first row of (A[j:, j:])⁻¹ divided by the
- * square root of its first entry.
+ * Upper-triangular U with Uᵀ·U = (A + shift·I)⁻¹, the factor SparseGPT reads
+ * its OBS updates from. Row j of U is the first row of (A[j:, j:])⁻¹ divided
+ * by the square root of its first entry.
  *
  * Rather than invert A and factor again (two Cholesky factorizations and an
  * inverse), this factors the index-reversed matrix J·A·J = L'·L'ᵀ: then
  * A = R·Rᵀ with R = J·L'·J upper, and U = R⁻¹ = J·L'⁻¹·J. The two routes agree
- * to rounding.
+ * to rounding. One n×n array is allocated (and returned); `a` is not changed.
  */
-export async function inverseUpperCholesky(a: Float64Array, n: number, gemm: GemmBackend = referenceGemm): Promise<Float64Array> {
-  const reversed = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)];
+export async function inverseUpperCholesky(a: Float32Array | Float64Array, n: number, gemm: GemmBackend = referenceGemm, shift = 0): Promise<Float64Array> {
+  const work = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) work[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)];
+  for (let j = 0; j < n; j++) work[j * n + j] += shift;
 
-  await choleskyLower(reversed, n, gemm);
-  invertLowerTriangular(reversed, n);
+  await choleskyLower(work, n, gemm);
+  await invertLowerTriangular(work, n, gemm);
 
-  const upper = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) upper[i * n + j] = reversed[(n - 1 - i) * n + (n - 1 - j)];
-  return upper;
+  // Reverse both indices in place: entry k and entry n²−1−k trade places.
+  for (let k = 0, last = n * n - 1; k < last - k; k++) {
+    const value = work[k];
+    work[k] = work[last - k];
+    work[last - k] = value;
+  }
+  return work;
 }
 
 /** Dense inverse of a symmetric positive-definite matrix (small sizes: tests and naive references). */
 export async function invertSpd(a: Float64Array, n: number): Promise<Float64Array> {
   const l = Float64Array.from(a);
   await choleskyLower(l, n);
-  invertLowerTriangular(l, n);
+  await invertLowerTriangular(l, n);
   const inverse = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {

@@ -12,7 +12,7 @@
  * Ties are broken by a stable ascending sort (lower column index pruned first).
  */
 import { InputError, UsageError } from '@sculpt/core';
-import { emptyMask, stableArgsort, type Mask, type Matrix } from './matrix.js';
+import { emptyMask, kthSmallest, stableArgsort, type Mask, type Matrix } from './matrix.js';
 
 /** An N:M pattern: prune `n` of every `m` consecutive input weights of a row. */
 export interface NMPattern {
@@ -48,8 +48,7 @@ export function selectPerMatrix(scores: Matrix, sparsity: number): Mask {
     mask.data.fill(1);
     return mask;
   }
-  const sorted = Float64Array.from(scores.data).sort();
-  const threshold = sorted[index];
+  const threshold = kthSmallest(scores.data, index);
   for (let i = 0; i < count; i++) if (scores.data[i] <= threshold) mask.data[i] = 1;
   return mask;
 }

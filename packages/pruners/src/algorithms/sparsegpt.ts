@@ -11,7 +11,7 @@
 import { getLogger, InputError, UsageError } from '@sculpt/core';
 import { inverseHessianFactor, NotPositiveDefiniteError as DeviceNotPositiveDefiniteError, type Device } from '@sculpt/runtime-gpu';
 import { NotPositiveDefiniteError, inverseUpperCholesky, referenceGemm, type GemmBackend } from './linalg.js';
-import { assertSameShape, emptyMask, type Mask, type Matrix } from './matrix.js';
+import { assertSameShape, emptyMask, kthSmallest, type Mask, type Matrix } from './matrix.js';
 import { checkNMShape, selectGroup, type NMPattern } from './selectors.js';
 
 const log = getLogger('pruners:sparsegpt');
@@ -53,7 +53,7 @@ export interface SparseGptResult {
 const DEFAULT_RETRIES = [10, 100, 1000];
 
 /** Prunes a weight with SparseGPT given its Hessian H = (2/N)·XᵀX (`cols × cols`). */
-export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: SparseGptOptions): Promise<SparseGptResult> {
+export async function sparseGpt(weight: Matrix, hessian: Float32Array | Float64Array, options: SparseGptOptions): Promise<SparseGptResult> {
   const { rows, cols } = weight;
   const blockSize = options.blockSize ?? 128;
   const percdamp = options.percdamp ?? 0.01;
@@ -107,12 +107,7 @@ export async function sparseGpt(weight: Matrix, hessian: Float64Array, options: 
 type InverseFactor = (h: Float64Array, n: number, fraction: number) => Promise<Float64Array>;
 
 function hostFactor(meanDiagonal: number, gemm: GemmBackend | undefined): InverseFactor {
-  return async (h, n, fraction) => {
-    const damped = Float64Array.from(h);
-    const lambda = fraction * meanDiagonal;
-    for (let j = 0; j < n; j++) damped[j * n + j] += lambda;
-    return inverseUpperCholesky(damped, n, gemm);
-  };
+  return async (h, n, fraction) => inverseUpperCholesky(h, n, gemm, fraction * meanDiagonal);
 }
 
 /** Factors on a runtime device. The runtime takes λ from the mean diagonal of the H it receives, the same dead-column-corrected H as the host path. */
@@ -274,7 +269,7 @@ function selectBlockAdaptive(
     }
   }
   const index = Math.floor(scores.length * sparsity);
-  const threshold = index >= scores.length ? Infinity : Float64Array.from(scores).sort()[index];
+  const threshold = index >= scores.length ? Infinity : kthSmallest(scores, index);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < width; i++) if (scores[r * width + i] <= threshold) mask[r * cols + i1 + i] = 1;
   }

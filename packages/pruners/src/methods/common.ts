@@ -2,9 +2,9 @@
 import { UsageError } from '@sculpt/core';
 import { applyMask, type Mask, type Matrix } from '../algorithms/matrix.js';
 import { selectNM } from '../algorithms/selectors.js';
-import type { LayerPruneResult, LayerToPrune, StatisticKind } from '../types.js';
+import type { LayerPruneResult, LayerStatistics, LayerToPrune, StatisticKind } from '../types.js';
 
-export function requireStatistic(layer: LayerToPrune, kind: StatisticKind): Float64Array {
+export function requireStatistic<K extends StatisticKind>(layer: LayerToPrune, kind: K): NonNullable<LayerStatistics[K]> {
   const value = layer.statistics[kind];
   if (value === undefined) throw new UsageError(`${layer.name}: the pipeline did not collect the ${kind} statistic this method needs`);
   return value;

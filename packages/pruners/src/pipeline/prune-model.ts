@@ -19,6 +19,7 @@
  */
 import { InputError, UsageError, getLogger, throwIfAborted, type Logger } from '@sculpt/core';
 import type { Device } from '@sculpt/runtime-gpu';
+import type { HessianPrecision } from '../algorithms/collectors.js';
 import type { GemmBackend } from '../algorithms/linalg.js';
 import { type Matrix } from '../algorithms/matrix.js';
 import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
@@ -46,9 +47,11 @@ export interface PruneModelOptions {
   /** One sparsity per block; overrides a pruner's own schedule. */
   blockSparsities?: number[];
   gemm?: GemmBackend;
+  /** Storage of host Hessians: float32 (default, the reference's precision) or float64 for exact comparisons. */
+  hessianPrecision?: HessianPrecision;
   /**
    * Runtime device for the statistics (float32 accumulators) and SparseGPT's
-   * inverse-Hessian factor. Without one they run in float64 on the host. When
+   * inverse-Hessian factor. Without one they run on the host. When
    * the model's blocks run on this same device (`model.device`), the block
    * forward passes run there too and the linear inputs never leave it.
    */
@@ -201,7 +204,7 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
 
 function passBackend(model: PrunableModel, options: PruneModelOptions): PassBackend {
   const forwardOnDevice = options.device !== undefined && model.device === options.device;
-  return { gemm: options.gemm, device: options.device, forwardOnDevice };
+  return { gemm: options.gemm, device: options.device, hessianPrecision: options.hessianPrecision, forwardOnDevice };
 }
 
 function validate(options: PruneModelOptions): void {

@@ -11,7 +11,8 @@
  * overwrites the saved dense weights, and on the cpu device both matrices are
  * wrapped without a copy, so the pass adds no weight memory on the host.
  */
-import { add, columnSumSquares, CpuDevice, getCpuDevice, keep, matmul, scope, type Device, type Tensor } from '@sculpt/runtime-gpu';
+import { add, columnSumSquares, getCpuDevice, keep, matmul, scope, type Device, type Tensor } from '@sculpt/runtime-gpu';
+import { wrapHostArray } from '../algorithms/host-tensors.js';
 import type { BlockPass } from './model.js';
 
 export interface LayerError {
@@ -51,7 +52,7 @@ export async function runWithErrors(
       const pruned = layer.getWeight();
       for (let i = 0; i < delta.length; i++) delta[i] -= pruned[i];
       const shape = [layer.outFeatures, layer.inFeatures];
-      sums.set(name, { prunedWeight: wrap(device, pruned, shape), deltaWeight: wrap(device, delta, shape) });
+      sums.set(name, { prunedWeight: wrapHostArray(device, pruned, shape), deltaWeight: wrapHostArray(device, delta, shape) });
     }
 
     const addInput = (name: string, input: Tensor): void => {
@@ -92,13 +93,6 @@ export async function runWithErrors(
   }
 }
 
-/**
- * Makes a tensor of a weight matrix. The cpu device wraps the array without a copy, so disposing
- * the tensor only drops the reference. The pass never writes to the array.
- */
-function wrap(device: Device, data: Float32Array, shape: number[]): Tensor {
-  return device instanceof CpuDevice ? device.adopt(data, shape, 'f32') : device.tensor(data, shape);
-}
 
 /** Adds `update` to the running sum, keeping the result beyond the forward pass's scope. */
 function accumulate(sum: Tensor | undefined, update: Tensor): Tensor {

@@ -1,10 +1,11 @@
 /**
  * Per-layer statistics collection through the linear-input hooks of one block
- * pass. Without a device the float64 collectors run on the host (the
- * reference); with one, the runtime's float32 accumulators run on it.
+ * pass. Without a device the collectors run on the host (float64 row
+ * scaler, float32 or float64 Hessian); with one, the runtime's float32
+ * accumulators run on it.
  */
 import type { Device, Tensor } from '@sculpt/runtime-gpu';
-import { HessianAccumulator, RowScaler } from '../algorithms/collectors.js';
+import { HessianAccumulator, RowScaler, type HessianPrecision } from '../algorithms/collectors.js';
 import { DeviceStatistics } from '../algorithms/device-collectors.js';
 import type { GemmBackend } from '../algorithms/linalg.js';
 import type { LayerStatistics, StatisticKind } from '../types.js';
@@ -12,15 +13,17 @@ import type { LayerStatistics, StatisticKind } from '../types.js';
 export interface CollectorBackend {
   /** Products of the float64 Hessian; unused when `device` is set. */
   gemm?: GemmBackend;
-  /** Device for the float32 accumulators; the float64 host collectors when absent. */
+  /** Device for the float32 accumulators; the host collectors when absent. */
   device?: Device;
+  /** Storage of the host Hessian; float32 unless a run sets float64. The device always accumulates in float32. */
+  hessianPrecision?: HessianPrecision;
 }
 
 export class LayerCollector {
   private readonly scaler?: RowScaler;
   private readonly hessian?: HessianAccumulator;
   private readonly onDevice?: DeviceStatistics;
-  private deviceResult?: { rowScaler?: Float64Array; hessian?: Float64Array };
+  private deviceResult?: { rowScaler?: Float64Array; hessian?: Float32Array };
   sequences = 0;
   tokens = 0;
 
@@ -32,7 +35,7 @@ export class LayerCollector {
       return;
     }
     if (rowScaler) this.scaler = new RowScaler(features);
-    if (hessian) this.hessian = new HessianAccumulator(features, backend.gemm);
+    if (hessian) this.hessian = new HessianAccumulator(features, backend.gemm, backend.hessianPrecision ?? 'float32');
   }
 
   async add(input: Float32Array, rows: number, features: number, tokenMask: Uint8Array | undefined): Promise<void> {

@@ -158,6 +158,17 @@ export class CpuDevice implements Device {
     return data.slice();
   }
 
+  /**
+   * Returns the tensor's own array, without the copy `read()` makes. It stays
+   * valid until the tensor is disposed, and the caller must not write to it.
+   * Meant for hot loops that consume a product once, such as SparseGPT's lazy
+   * batch updates.
+   */
+  async readShared(tensor: Tensor): Promise<StorageArray> {
+    const storage = tensor.storage<CpuStorage>('readShared');
+    return storage.data ?? (await storage.pending);
+  }
+
   async sync(): Promise<void> {
     while (this.#inFlight.size > 0) {
       await Promise.allSettled([...this.#inFlight]);
