@@ -51,6 +51,7 @@ export interface LayerToPrune {
   block: number;
   /** A float64 copy of the dense weight, `C_out × C_in`; the pruner may overwrite it. */
   weight: Matrix<Float64Array>;
+  /** Read only: layers that share an input (q, k, v; gate, up) are given the same arrays. */
   statistics: LayerStatistics;
   /** Fraction to prune in this layer, after the schedule. */
   sparsity: number;

@@ -7,30 +7,22 @@
  * The webgpu cases run on any adapter, lavapipe included. Without one they
  * are skipped, except when CI is set: then they fail.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@sculpt/core';
-import { disposeDevices, getDevice, loadModel, probeWebGpuAdapter, type DeviceKind } from '@sculpt/runtime-gpu';
+import { disposeDevices, getDevice, loadModel, type DeviceKind } from '@sculpt/runtime-gpu';
 import { createSparseGptPruner } from '../src/methods/sparsegpt.js';
 import { createWandaPruner } from '../src/methods/wanda.js';
 import type { CalibrationSequence } from '../src/pipeline/model.js';
 import { pruneModel, type PruneReport } from '../src/pipeline/prune-model.js';
 import type { Pruner } from '../src/types.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const modelPath = path.resolve(repoRoot, '../shared/data/models/stories260K/stories260K.bin');
-const probe = await probeWebGpuAdapter();
-const kinds: DeviceKind[] = probe.adapter !== null || process.env.CI ? ['cpu', 'webgpu'] : ['cpu'];
+import { deviceKinds, expectSamePrunedWeights, linearWeights, modelPath, requireAdapter } from './stories260k.js';
 
 afterAll(async () => {
   await disposeDevices();
 });
 
 async function deviceOf(kind: DeviceKind) {
-  if (kind === 'webgpu' && probe.adapter === null) {
-    throw new Error(`CI is set but no WebGPU adapter was found (${probe.reason}); install mesa-vulkan-drivers and libvulkan1`);
-  }
+  requireAdapter(kind);
   return getDevice(kind);
 }
 
@@ -67,10 +59,7 @@ async function prune(pruner: Pruner, kind: DeviceKind | undefined, trueSequentia
       // The host run is the float64 reference the float32 device statistics are held to.
       hessianPrecision: 'float64',
     });
-    const weights: Float32Array[] = [];
-    for (let b = 0; b < model.config.nLayers; b++) {
-      for (const layer of (await model.block(b)).linearLayers()) weights.push(Float32Array.from(layer.getWeight()));
-    }
+    const weights = await linearWeights(model);
     return { report, weights, deviceBlockRuns: model.deviceBlockRuns, blockCount: model.config.nLayers };
   } finally {
     await model.close();
@@ -95,7 +84,7 @@ const cases: { name: string; pruner: () => Pruner; trueSequential: boolean; padd
 // The host run is the reference of every device, so each case runs it once.
 const hostRuns = new Map<string, Promise<Run>>();
 
-describe.each(kinds)('device forward passes on %s', (kind) => {
+describe.each(deviceKinds)('device forward passes on %s', (kind) => {
   it.each(cases)('$name matches host path', async ({ name, pruner, trueSequential, padded, propagateError, passesPerBlock }) => {
     if (!hostRuns.has(name)) hostRuns.set(name, prune(pruner(), undefined, trueSequential, padded, propagateError));
     const host = await hostRuns.get(name)!;
@@ -104,21 +93,7 @@ describe.each(kinds)('device forward passes on %s', (kind) => {
     expect(host.deviceBlockRuns).toBe(0);
     expect(onDevice.deviceBlockRuns).toBe(onDevice.blockCount * 4 * passesPerBlock);
 
-    expect(onDevice.weights).toHaveLength(host.weights.length);
-    for (let i = 0; i < host.weights.length; i++) {
-      const expected = host.weights[i];
-      const actual = onDevice.weights[i];
-      let mismatches = 0;
-      let difference = 0;
-      let scale = 0;
-      for (let j = 0; j < expected.length; j++) {
-        if ((expected[j] === 0) !== (actual[j] === 0)) mismatches++;
-        difference = Math.max(difference, Math.abs(actual[j] - expected[j]));
-        scale = Math.max(scale, Math.abs(expected[j]));
-      }
-      expect(mismatches, `mask mismatches in linear layer ${i}`).toBe(0);
-      expect(difference / scale, `relative weight error in linear layer ${i}`).toBeLessThan(1e-4);
-    }
+    expectSamePrunedWeights(onDevice.weights, host.weights);
 
     expect(onDevice.report.actualSparsity).toBe(host.report.actualSparsity);
     for (let i = 0; i < host.report.layers.length; i++) {

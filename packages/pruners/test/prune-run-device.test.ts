@@ -5,19 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random, Registry } from '@sculpt/core';
 import { loadTokenizerForModel, writeCalibrationFile } from '@sculpt/datasets';
-import { disposeDevices, loadModel, probeWebGpuAdapter, type DeviceRequest } from '@sculpt/runtime-gpu';
+import { disposeDevices, loadModel, type DeviceRequest } from '@sculpt/runtime-gpu';
 import { plugins } from '../src/plugins.js';
 import { runPrune } from '../src/run/prune-run.js';
+import { deviceKinds, expectSamePrunedWeights, linearWeights, modelPath, requireAdapter } from './stories260k.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const modelPath = path.resolve(repoRoot, '../shared/data/models/stories260K/stories260K.bin');
 const dir = mkdtempSync(path.join(tmpdir(), 'sculpt-prune-device-'));
-const probe = await probeWebGpuAdapter();
-const requests: DeviceRequest[] = probe.adapter !== null || process.env.CI ? ['cpu', 'webgpu'] : ['cpu'];
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -48,43 +44,25 @@ async function prune(calibrationTokens: string, device: DeviceRequest | undefine
     seed: 0,
     out,
     device,
+    // The host run is the float64 reference the float32 device statistics are held to.
+    hessianPrecision: device === undefined ? 'float64' : undefined,
   });
   const model = await loadModel(out);
   try {
-    const weights: Float32Array[] = [];
-    for (let b = 0; b < model.config.nLayers; b++) {
-      for (const layer of (await model.block(b)).linearLayers()) weights.push(Float32Array.from(layer.getWeight()));
-    }
-    return { report, weights };
+    return { report, weights: await linearWeights(model) };
   } finally {
     await model.close();
   }
 }
 
 describe('runPrune device', () => {
-  it.each(requests)('sparsegpt on %s matches host', async (request) => {
-    if (request === 'webgpu' && probe.adapter === null) {
-      throw new Error(`CI is set but no WebGPU adapter was found (${probe.reason}); install mesa-vulkan-drivers and libvulkan1`);
-    }
+  it.each(deviceKinds)('sparsegpt on %s matches host', async (kind) => {
+    requireAdapter(kind);
     const calibration = await writeRandomCalibration();
-    const host = await prune(calibration, undefined, `host-${request}`);
-    const onDevice = await prune(calibration, request, request);
+    const host = await prune(calibration, undefined, `host-${kind}`);
+    const onDevice = await prune(calibration, kind, kind);
 
-    expect(onDevice.weights).toHaveLength(host.weights.length);
-    for (let i = 0; i < host.weights.length; i++) {
-      const expected = host.weights[i];
-      const actual = onDevice.weights[i];
-      let mismatches = 0;
-      let difference = 0;
-      let scale = 0;
-      for (let j = 0; j < expected.length; j++) {
-        if ((expected[j] === 0) !== (actual[j] === 0)) mismatches++;
-        difference = Math.max(difference, Math.abs(actual[j] - expected[j]));
-        scale = Math.max(scale, Math.abs(expected[j]));
-      }
-      expect(mismatches, `mask mismatches in linear layer ${i}`).toBe(0);
-      expect(difference / scale, `relative weight error in linear layer ${i}`).toBeLessThan(1e-4);
-    }
+    expectSamePrunedWeights(onDevice.weights, host.weights);
     expect(onDevice.report.actualSparsity).toBe(host.report.actualSparsity);
   });
 });

@@ -143,7 +143,7 @@ describe('inverse Cholesky factor', () => {
     const damped = Float64Array.from(hessian.values);
     for (let j = 0; j < 8; j++) damped[j * 8 + j] += 0.328;
     const before = Float64Array.from(hessian.values);
-    const shifted = await inverseUpperCholesky(hessian.values, 8, undefined, 0.328);
+    const shifted = await inverseUpperCholesky(hessian.values, 8, undefined, { shift: 0.328 });
     expect(Array.from(hessian.values)).toEqual(Array.from(before));
     const copied = await inverseUpperCholesky(damped, 8);
     shifted.forEach((value, i) => expect(value).toBeCloseTo(copied[i], 14));

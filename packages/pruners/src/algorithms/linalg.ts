@@ -151,8 +151,17 @@ function invertLeaf(l: Float64Array, n: number, start: number, size: number): vo
   }
 }
 
+/** Changes to A's diagonal made while it is copied, so the caller keeps A unchanged without a copy of its own. */
+export interface DiagonalChanges {
+  /** Added to every diagonal entry (SparseGPT's damping λ). */
+  shift?: number;
+  /** Indices whose diagonal entry is taken as 1 before the shift (SparseGPT's dead input columns). */
+  unitEntries?: readonly number[];
+}
+
 /**
- * Upper-triangular U with Uᵀ·U = (A + shift·I)⁻¹, the factor SparseGPT reads
+ * Upper-triangular U with Uᵀ·U = (A' + shift·I)⁻¹, where A' is A with the
+ * `unitEntries` of its diagonal set to 1. This is the factor SparseGPT reads
  * its OBS updates from. Row j of U is the first row of (A[j:, j:])⁻¹ divided
  * by the square root of its first entry.
  *
@@ -161,10 +170,11 @@ function invertLeaf(l: Float64Array, n: number, start: number, size: number): vo
  * A = R·Rᵀ with R = J·L'·J upper, and U = R⁻¹ = J·L'⁻¹·J. The two routes agree
  * to rounding. One n×n array is allocated (and returned); `a` is not changed.
  */
-export async function inverseUpperCholesky(a: Float32Array | Float64Array, n: number, gemm: GemmBackend = referenceGemm, shift = 0): Promise<Float64Array> {
+export async function inverseUpperCholesky(a: Float32Array | Float64Array, n: number, gemm: GemmBackend = referenceGemm, changes: DiagonalChanges = {}): Promise<Float64Array> {
   const work = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) work[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)];
-  for (let j = 0; j < n; j++) work[j * n + j] += shift;
+  for (const j of changes.unitEntries ?? []) work[(n - 1 - j) * n + (n - 1 - j)] = 1;
+  for (let j = 0; j < n; j++) work[j * n + j] += changes.shift ?? 0;
 
   await choleskyLower(work, n, gemm);
   await invertLowerTriangular(work, n, gemm);

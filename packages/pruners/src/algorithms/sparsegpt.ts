@@ -70,25 +70,24 @@ export async function sparseGpt(weight: Matrix, hessian: Float32Array | Float64A
   if (options.fixedMask !== undefined) assertSameShape(weight, options.fixedMask, 'fixed mask');
 
   const w = Float64Array.from(weight.data);
-  const h = Float64Array.from(hessian);
 
   // Dead inputs: a zero diagonal means input j was always zero. Its weights
-  // cannot matter, so prune them and make H invertible there.
-  let deadColumns = 0;
-  for (let j = 0; j < cols; j++) {
-    if (h[j * cols + j] === 0) {
-      h[j * cols + j] = 1;
-      for (let r = 0; r < rows; r++) w[r * cols + j] = 0;
-      deadColumns++;
-    }
-  }
-
+  // cannot matter, so prune them and make H invertible there (H_jj = 1). The
+  // caller's H is not copied: the factorization applies the change to its own copy.
+  const deadColumns: number[] = [];
   let meanDiagonal = 0;
-  for (let j = 0; j < cols; j++) meanDiagonal += h[j * cols + j];
+  for (let j = 0; j < cols; j++) {
+    const diagonal = hessian[j * cols + j];
+    if (diagonal === 0) {
+      deadColumns.push(j);
+      for (let r = 0; r < rows; r++) w[r * cols + j] = 0;
+    }
+    meanDiagonal += diagonal === 0 ? 1 : diagonal;
+  }
   meanDiagonal /= cols;
 
-  const factor = options.factorDevice === undefined ? hostFactor(meanDiagonal, options.gemm) : deviceFactor(options.factorDevice);
-  const { upper, percdampUsed } = await factorWithRetries(h, cols, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, factor);
+  const factor = options.factorDevice === undefined ? hostFactor(meanDiagonal, deadColumns, options.gemm) : deviceFactor(options.factorDevice, deadColumns);
+  const { upper, percdampUsed } = await factorWithRetries(hessian, cols, percdamp, options.dampingRetries ?? DEFAULT_RETRIES, factor);
 
   const mask = emptyMask(rows, cols);
   // Err1 of the current block (`rows × width`), written by the column loop and read by the lazy update.
@@ -100,20 +99,22 @@ export async function sparseGpt(weight: Matrix, hessian: Float32Array | Float64A
     await lazyBatchUpdate(w, rows, cols, upper, i1, i2, blockErrors, options.gemm ?? referenceGemm);
   }
 
-  return { weight: { rows, cols, data: w }, mask, loss, deadColumns, percdampUsed };
+  return { weight: { rows, cols, data: w }, mask, loss, deadColumns: deadColumns.length, percdampUsed };
 }
 
-/** Returns U with Uᵀ·U = (H + fraction·mean(diag H)·I)⁻¹, or raises a not-positive-definite error. */
-type InverseFactor = (h: Float64Array, n: number, fraction: number) => Promise<Float64Array>;
+/** Returns U with Uᵀ·U = (H' + fraction·mean(diag H')·I)⁻¹ for H' = H with dead columns' diagonal set to 1, or raises a not-positive-definite error. */
+type InverseFactor = (h: Float32Array | Float64Array, n: number, fraction: number) => Promise<Float64Array>;
 
-function hostFactor(meanDiagonal: number, gemm: GemmBackend | undefined): InverseFactor {
-  return async (h, n, fraction) => inverseUpperCholesky(h, n, gemm, fraction * meanDiagonal);
+function hostFactor(meanDiagonal: number, deadColumns: readonly number[], gemm: GemmBackend | undefined): InverseFactor {
+  return async (h, n, fraction) => inverseUpperCholesky(h, n, gemm, { shift: fraction * meanDiagonal, unitEntries: deadColumns });
 }
 
 /** Factors on a runtime device. The runtime takes λ from the mean diagonal of the H it receives, the same dead-column-corrected H as the host path. */
-function deviceFactor(device: Device): InverseFactor {
+function deviceFactor(device: Device, deadColumns: readonly number[]): InverseFactor {
   return async (h, n, fraction) => {
-    const hessian = device.tensor(Float32Array.from(h), [n, n]);
+    const corrected = Float32Array.from(h);
+    for (const j of deadColumns) corrected[j * n + j] = 1;
+    const hessian = device.tensor(corrected, [n, n]);
     try {
       const upper = await inverseHessianFactor(hessian, fraction);
       try {
@@ -137,7 +138,7 @@ function isNotPositiveDefinite(error: unknown): error is Error {
  * pruned (without updates) and the run continues.
  */
 async function factorWithRetries(
-  h: Float64Array,
+  h: Float32Array | Float64Array,
   n: number,
   percdamp: number,
   retries: readonly number[],

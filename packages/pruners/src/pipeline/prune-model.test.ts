@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMagnitudePruner } from '../methods/magnitude.js';
 import { createOwlPruner } from '../methods/owl.js';
 import { createSparseGptPruner } from '../methods/sparsegpt.js';
@@ -6,6 +6,8 @@ import { createWandaPruner } from '../methods/wanda.js';
 import { parseNMPattern } from '../algorithms/selectors.js';
 import type { LayerToPrune, Pruner } from '../types.js';
 import { pruneModel } from './prune-model.js';
+import { HessianAccumulator } from '../algorithms/collectors.js';
+import { PassCollectors } from './statistics.js';
 import { randomSequences, TinyMlpModel } from '../../test/tiny-model.js';
 
 /** Wraps a pruner and records what each layer was offered. */
@@ -105,6 +107,26 @@ describe('pruneModel', () => {
     expect(Array.from(down(sequential))).not.toEqual(Array.from(down(plain)));
   });
 
+  it('layers sharing an input share one Hessian, equal to a separate accumulation', async () => {
+    const run = recording(createSparseGptPruner());
+    await pruneModel(new TinyMlpModel(), { pruner: run.pruner, sparsity: 0.5, sequences, hessianPrecision: 'float64' });
+    const hessianOf = (name: string) => run.seen.find((layer) => layer.name === name)!.statistics.hessian!;
+    expect(hessianOf('layers.0.up')).toBe(hessianOf('layers.0.gate'));
+    expect(hessianOf('layers.0.down')).not.toBe(hessianOf('layers.0.gate'));
+
+    // The shared Hessian is what gate's own accumulation over the same inputs gives.
+    const model = new TinyMlpModel();
+    const separate = new HessianAccumulator(model.config.dim);
+    for (const sequence of sequences) {
+      const rows = sequence.tokens.length;
+      const hidden = model.embed(sequence.tokens);
+      let gateInput: Float32Array | undefined;
+      await model.runBlock(0, hidden, rows, [], { onLinearInput: (name, input) => { if (name === 'gate') gateInput = Float32Array.from(input); } });
+      await separate.addBatch({ tokens: rows, features: model.config.dim, data: gateInput! });
+    }
+    hessianOf('layers.0.gate').forEach((value, i) => expect(value).toBeCloseTo(separate.values[i], 10));
+  });
+
   it('clean mode leaves padding out of the statistics', async () => {
     const mask = Uint8Array.from([0, 0, 1, 1, 1, 1]);
     const padded = sequences.map((sequence) => ({ ...sequence, mask }));
@@ -168,5 +190,45 @@ describe('pruneModel', () => {
       expect(Math.abs(layer.reconstructionError - error) / error, name).toBeLessThan(1e-5);
       expect(Math.abs(layer.relativeError - error / reference) / (error / reference), name).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('PassCollectors', () => {
+  it('routes a shared input to one collector, collects only wanted groups and frees a shared collector with its last layer', () => {
+    const collectors = new PassCollectors(() => 4, ['rowScaler'], {}, (_, group) => group !== 1);
+    const first = new Float32Array(8);
+    const second = new Float32Array(8);
+    for (let s = 0; s < 2; s++) {
+      collectors.startSequence();
+      const routed = [
+        collectors.route('q', first, s === 0),
+        collectors.route('k', first, s === 0),
+        collectors.route('o', second, s === 0),
+        // The same array as q, but not right after it: a new group, as in a block that reuses a buffer.
+        collectors.route('gate', first, s === 0),
+      ];
+      expect(routed[0]).toBe(collectors.get('q'));
+      expect(routed.slice(1, 3)).toEqual([undefined, undefined]);
+      expect(routed[3]).toBe(collectors.get('gate'));
+    }
+    expect(collectors.groups).toEqual([['q', 'k'], ['o'], ['gate']]);
+    expect(collectors.get('k')).toBe(collectors.get('q'));
+    expect(collectors.get('gate')).not.toBe(collectors.get('q'));
+    expect(collectors.get('o')).toBeUndefined();
+
+    const shared = collectors.get('q')!;
+    const dispose = vi.spyOn(shared, 'dispose');
+    collectors.release('q');
+    expect(dispose).not.toHaveBeenCalled();
+    collectors.release('k');
+    expect(dispose).toHaveBeenCalledOnce();
+    expect(collectors.names()).toEqual(['gate']);
+  });
+
+  it('gives every layer an empty collector when no sequence ran', () => {
+    const collectors = new PassCollectors(() => 4, [], {});
+    collectors.coverUnseen(['gate', 'up', 'down']);
+    expect(collectors.groups).toEqual([['gate', 'up', 'down']]);
+    expect(collectors.get('up')!.result().sequences).toBe(0);
   });
 });

@@ -26,9 +26,9 @@ import { uniformSchedule, explicitSchedule } from '../algorithms/schedules.js';
 import type { NMPattern } from '../algorithms/selectors.js';
 import type { LayerPruneResult, Pruner, PrunerContext, SparsitySchedule, StatisticKind } from '../types.js';
 import type { BlockPass, BlockState, CalibrationSequence, PrunableLinear, PrunableModel } from './model.js';
-import { runCollectingOnDevice, type LayerGroups } from './device-passes.js';
+import { runCollectingOnDevice } from './device-passes.js';
 import { runWithErrors } from './reconstruction-errors.js';
-import { LayerCollector, type CollectorBackend } from './statistics.js';
+import { PassCollectors, type CollectorBackend, type LayerCollector } from './statistics.js';
 
 const defaultLog = getLogger('pruners:pipeline');
 
@@ -125,16 +125,18 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
 
     // Statistics pass on the dense block. Its outputs are kept only when they become the next inputs
     // (errors not propagated), so one copy of the calibration activations is alive otherwise.
-    const groups = trueSequential ? undefined : [[...linears.keys()]];
+    // True-sequential: the first pass collects only the first group (the layers fed first) and finds the groups.
+    const pass = { model, index, states, linears };
     const backend = passBackend(model, options);
-    const first = await collectStatistics({ model, index, states, linears }, pruner.statistics, mode, backend, !propagateError);
+    const first = await collectStatistics(pass, pruner.statistics, mode, backend, !propagateError, trueSequential ? (_, group) => group === 0 : undefined);
     const denseOutputs = first.outputs;
-    const layerGroups = groups ?? first.groups;
+    const layerGroups = trueSequential ? first.collectors.groups : [[...linears.keys()]];
 
     // Only the loss and details of each result are kept, not its float64 weight and mask.
     const timings = new Map<string, { seconds: number; result: Pick<LayerPruneResult, 'loss' | 'details'> }>();
     for (let g = 0; g < layerGroups.length; g++) {
-      const collected = g === 0 ? first.collectors : (await collectStatistics({ model, index, states, linears }, pruner.statistics, mode, backend, false)).collectors;
+      const members = new Set(layerGroups[g]);
+      const collected = g === 0 ? first.collectors : (await collectStatistics(pass, pruner.statistics, mode, backend, false, (name) => members.has(name))).collectors;
       for (const name of layerGroups[g]) {
         const layer = linears.get(name)!;
         const layerStarted = performance.now();
@@ -146,10 +148,10 @@ export async function pruneModel(model: PrunableModel, options: PruneModelOption
         });
         timings.set(name, { seconds: (performance.now() - layerStarted) / 1000, result: { loss: result.loss, details: result.details } });
 
-        // Frees the layer's statistics (a Hessian is in² float64 values) before the re-run needs memory.
-        collected.get(name)!.dispose();
-        collected.delete(name);
+        // Frees the layer's statistics (a Hessian is in² values) once no layer of its group needs them.
+        collected.release(name);
       }
+      collected.releaseAll();
     }
 
     // Re-run the pruned block: measures each layer's reconstruction error and gives the next inputs.
@@ -236,7 +238,9 @@ function embedAll(model: PrunableModel, sequences: CalibrationSequence[]): Block
 
 /**
  * Runs block `index` over every sequence, feeding each linear input to its
- * collector, and records which layers shared an input array (the groups).
+ * collector; layers that share an input share a collector. `wanted` limits
+ * the layers collected (by name and group index); the collectors also record
+ * the groups.
  */
 async function collectStatistics(
   pass: BlockPass,
@@ -244,18 +248,19 @@ async function collectStatistics(
   mode: PruneMode,
   backend: PassBackend,
   keepOutputs: boolean,
-): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
-  const collectors = new Map([...pass.linears].map(([name, layer]) => [name, new LayerCollector(layer.inFeatures, kinds, backend)]));
+  wanted?: (name: string, group: number) => boolean,
+): Promise<{ collectors: PassCollectors; outputs: BlockState[] }> {
+  const collectors = new PassCollectors((name) => pass.linears.get(name)!.inFeatures, kinds, backend, wanted);
   try {
-    if (!backend.forwardOnDevice) return await runCollecting(pass, kinds, mode, collectors, keepOutputs);
-
-    const { outputs, groups } = await runCollectingOnDevice(pass, kinds, mode === 'clean', collectors, keepOutputs);
-    for (const collector of collectors.values()) await collector.finish();
-    if (pass.states.length === 0) groups.push([...pass.linears.keys()]);
-    return { collectors, outputs, groups };
+    const outputs = backend.forwardOnDevice
+      ? await runCollectingOnDevice(pass, kinds, mode === 'clean', collectors, keepOutputs)
+      : await runCollecting(pass, kinds, mode, collectors, keepOutputs);
+    collectors.coverUnseen([...pass.linears.keys()]);
+    await collectors.finish();
+    return { collectors, outputs };
   } catch (error) {
     // Device accumulators hold GPU buffers; a failed pass must not leak them.
-    for (const collector of collectors.values()) collector.dispose();
+    collectors.releaseAll();
     throw error;
   }
 }
@@ -264,42 +269,34 @@ async function runCollecting(
   { model, index, states, linears }: BlockPass,
   kinds: readonly StatisticKind[],
   mode: PruneMode,
-  collectors: Map<string, LayerCollector>,
+  collectors: PassCollectors,
   keepOutputs: boolean,
-): Promise<{ collectors: Map<string, LayerCollector>; outputs: BlockState[]; groups: LayerGroups }> {
+): Promise<BlockState[]> {
   // Updates of one collector run in order; an asynchronous gemm must finish one sequence before the next decays H.
-  const chains = new Map<string, Promise<void>>();
-  const groups: LayerGroups = [];
+  const chains = new Map<LayerCollector, Promise<void>>();
   const outputs: BlockState[] = [];
   for (let s = 0; s < states.length; s++) {
     const state = states[s];
-    let lastInput: Float32Array | undefined;
     const tokenMask = mode === 'clean' ? state.keyMask : undefined;
+    collectors.startSequence();
     const hidden = await model.runBlock(index, state.hidden, state.rows, state.positions, {
       keyMask: state.keyMask,
       onLinearInput: (name, input, rows) => {
-        const collector = collectors.get(name);
+        const collector = collectors.route(name, input, s === 0);
         if (collector === undefined) return;
-        if (kinds.length > 0) {
-          const copy = Float32Array.from(input);
-          const features = linears.get(name)!.inFeatures;
-          chains.set(name, (chains.get(name) ?? Promise.resolve()).then(() => collector.add(copy, rows, features, tokenMask)));
-        } else {
+        if (kinds.length === 0) {
           collector.sequences += 1;
+          return;
         }
-        if (s === 0) {
-          if (input === lastInput) groups[groups.length - 1].push(name);
-          else groups.push([name]);
-          lastInput = input;
-        }
+        const copy = Float32Array.from(input);
+        const features = linears.get(name)!.inFeatures;
+        chains.set(collector, (chains.get(collector) ?? Promise.resolve()).then(() => collector.add(copy, rows, features, tokenMask)));
       },
     });
     if (keepOutputs) outputs.push({ ...state, hidden });
   }
   await Promise.all(chains.values());
-  for (const collector of collectors.values()) await collector.finish();
-  if (states.length === 0) groups.push([...linears.keys()]);
-  return { collectors, outputs, groups };
+  return outputs;
 }
 
 async function pruneOne(
@@ -357,6 +354,7 @@ async function runPrepass(
         statistics: collectors.get(name)!.result(),
       })),
     });
+    collectors.releaseAll();
     states = outputs;
     model.release(index);
   }

@@ -82,3 +82,100 @@ export class LayerCollector {
     return { rowScaler: this.scaler?.values, hessian: this.hessian?.values, sequences: this.sequences, tokens: this.tokens };
   }
 }
+
+/** Layers whose inputs are the same array or tensor in the hook form one true-sequential group. */
+export type LayerGroups = string[][];
+
+/**
+ * The collectors of one statistics pass over a block. Layers that receive the
+ * same input array or tensor (q, k, v; gate, up) share one collector, so their
+ * common Hessian is accumulated and stored once; layers outside `wanted` get
+ * none. The hook order of the first sequence also gives the layer groups of
+ * true-sequential pruning.
+ */
+export class PassCollectors {
+  readonly groups: LayerGroups = [];
+  private readonly byName = new Map<string, LayerCollector>();
+  /** Layers that own their collector; a layer sharing another's input is fed through the owner. */
+  private readonly owners = new Set<string>();
+  private lastInput: unknown;
+  private lastName: string | undefined;
+
+  constructor(
+    private readonly features: (name: string) => number,
+    private readonly kinds: readonly StatisticKind[],
+    private readonly backend: CollectorBackend,
+    /** Which layers to collect, by name and group index (the order of first inputs); all when absent. */
+    private readonly wanted?: (name: string, group: number) => boolean,
+  ) {}
+
+  /** Call before each sequence's forward pass. */
+  startSequence(): void {
+    this.lastInput = undefined;
+    this.lastName = undefined;
+  }
+
+  /**
+   * Routes one hook call: returns the collector to feed with `input`, or
+   * undefined when the layer is not collected or shares the input another
+   * layer already fed. On the first sequence it also records the groups.
+   */
+  route(name: string, input: unknown, firstSequence: boolean): LayerCollector | undefined {
+    if (firstSequence) {
+      const shared = input === this.lastInput && this.lastName !== undefined;
+      if (shared) this.groups[this.groups.length - 1].push(name);
+      else this.groups.push([name]);
+
+      if (this.wanted === undefined || this.wanted(name, this.groups.length - 1)) {
+        const owner = shared ? this.byName.get(this.lastName!) : undefined;
+        if (owner !== undefined) {
+          this.byName.set(name, owner);
+        } else {
+          this.byName.set(name, new LayerCollector(this.features(name), this.kinds, this.backend));
+          this.owners.add(name);
+        }
+      }
+      this.lastInput = input;
+      this.lastName = name;
+    }
+    return this.owners.has(name) ? this.byName.get(name) : undefined;
+  }
+
+  /**
+   * Without calibration sequences no hook runs: gives every wanted layer its
+   * own empty collector and puts all layers in one group.
+   */
+  coverUnseen(names: readonly string[]): void {
+    if (this.groups.length === 0) this.groups.push([...names]);
+    for (const name of names) {
+      if (this.byName.has(name) || (this.wanted !== undefined && !this.wanted(name, 0))) continue;
+      this.byName.set(name, new LayerCollector(this.features(name), this.kinds, this.backend));
+      this.owners.add(name);
+    }
+  }
+
+  get(name: string): LayerCollector | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  async finish(): Promise<void> {
+    for (const name of this.owners) await this.byName.get(name)?.finish();
+  }
+
+  /** Drops a layer's collector; it is disposed when no other layer shares it. */
+  release(name: string): void {
+    const collector = this.byName.get(name);
+    if (collector === undefined) return;
+    this.byName.delete(name);
+    if (![...this.byName.values()].includes(collector)) collector.dispose();
+  }
+
+  /** Drops every collector, as after a failed pass. */
+  releaseAll(): void {
+    for (const name of this.names()) this.release(name);
+  }
+}

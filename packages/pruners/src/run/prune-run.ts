@@ -8,6 +8,7 @@ import path from 'node:path';
 import { getLogger, UsageError, writeFileAtomic, type Logger, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel, tokenizerPathForModel, writeCalibrationFile, type CalibrationFormat, type Split, type Tokenizer } from '@sculpt/datasets';
 import { getDevice, loadModel, type CausalLM, type DeviceRequest } from '@sculpt/runtime-gpu';
+import type { HessianPrecision } from '../algorithms/collectors.js';
 import { createDeviceGemm } from '../algorithms/device-gemm.js';
 import { parseNMPattern } from '../algorithms/selectors.js';
 import type { CalibrationSequence } from '../pipeline/model.js';
@@ -39,9 +40,11 @@ export interface PruneRunOptions {
    * Device for the block forward passes, the calibration statistics,
    * SparseGPT's inverse-Hessian factor and large products (`auto` as
    * `getDevice` resolves it). When absent, the blocks run on the host path and
-   * the statistics and the factor in float64 on the host.
+   * the statistics and the factor on the host.
    */
   device?: DeviceRequest;
+  /** Storage of host Hessians: float32 (default, as the reference) or float64, the precision of the spec's test vectors. */
+  hessianPrecision?: HessianPrecision;
   /** Overwrite an existing output. */
   force?: boolean;
   logger?: Logger;
@@ -55,6 +58,8 @@ export interface PruneRunResult extends PruneReport {
   methodOptions: Record<string, unknown>;
   targetSparsity: number;
   pattern: string | null;
+  /** Storage of the host Hessians; null when the statistics ran on a device (always float32 there). */
+  hessianPrecision: HessianPrecision | null;
   calibration: { source: string; datasets: string[]; format: string | null; nsamples: number; seqlen: number; seed: number };
   output: string;
   reportPath: string;
@@ -187,6 +192,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       device,
       propagateError: options.propagateError,
       trueSequential: options.trueSequential,
+      hessianPrecision: options.hessianPrecision,
       logger: log,
       signal: options.signal,
       onBlockDone: (block) => task?.update(block + 1),
@@ -205,6 +211,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       methodOptions,
       targetSparsity: pattern === undefined ? options.sparsity : 0.5,
       pattern: options.pattern ?? null,
+      hessianPrecision: device === undefined ? (options.hessianPrecision ?? 'float32') : null,
       calibration: {
         source,
         datasets: calibration.datasets,

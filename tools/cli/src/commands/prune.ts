@@ -78,6 +78,11 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'faithful: padding counted in statistics as the reference; clean: padding left out').choices(['faithful', 'clean'] as const).default('faithful' as const))
     .option('--no-propagate-error', 'feed each block the dense outputs of the previous block instead of the pruned ones')
     .option('--true-sequential', 'prune each block in groups (q,k,v → o → gate,up → down), re-collecting statistics between groups', false)
+    .addOption(
+      new Option('--hessian-precision <precision>', "storage of SparseGPT's Hessians on the host: float32 as the reference, or float64 for exact comparisons")
+        .choices(['float32', 'float64'] as const)
+        .default('float32' as const),
+    )
     .option('--force', 'overwrite an existing output', false)
     .requiredOption('--out <path>', 'where to write the pruned model (same format as the input)')
     .action(async (options, command) => {
@@ -92,7 +97,8 @@ export function register(program: Command): void {
 
       const { runPrune } = await import('@sculpt/pruners');
       // Only an explicit --device moves statistics to a device; by default the
-      // float64 host path runs, which is the reference for the spec's vectors.
+      // host path runs (float64 with --hessian-precision float64, the precision
+      // of the spec's vectors).
       const deviceGiven = rootOf(command as unknown as Command).getOptionValueSource('device') === 'cli';
       const result = await runPrune({
         registry: context.registry,
@@ -114,6 +120,7 @@ export function register(program: Command): void {
         mode: options.mode,
         propagateError: options.propagateError,
         trueSequential: options.trueSequential,
+        hessianPrecision: options.hessianPrecision,
         force: options.force,
         progress: context.progress,
         signal: context.signal,
