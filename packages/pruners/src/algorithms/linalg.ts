@@ -138,7 +138,7 @@ function invertLeaf(l: Float64Array, n: number, start: number, size: number): vo
   for (let i = 0; i < size; i++) {
     const row = (start + i) * n + start;
     sums.fill(0, 0, i);
-    // Rows p < i already hold X = L⁻¹; row i still holds L.
+    // Rows p < i already contain X = L⁻¹, and row i still contains L.
     for (let p = 0; p < i; p++) {
       const factor = l[row + p];
       if (factor === 0) continue;

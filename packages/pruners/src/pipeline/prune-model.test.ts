@@ -194,7 +194,7 @@ describe('pruneModel', () => {
 });
 
 describe('PassCollectors', () => {
-  it('routes a shared input to one collector, collects only wanted groups and frees a shared collector with its last layer', () => {
+  it('shares, selects and releases collectors', () => {
     const collectors = new PassCollectors(() => 4, ['rowScaler'], {}, (_, group) => group !== 1);
     const first = new Float32Array(8);
     const second = new Float32Array(8);

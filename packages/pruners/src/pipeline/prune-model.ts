@@ -238,9 +238,9 @@ function embedAll(model: PrunableModel, sequences: CalibrationSequence[]): Block
 
 /**
  * Runs block `index` over every sequence, feeding each linear input to its
- * collector; layers that share an input share a collector. `wanted` limits
- * the layers collected (by name and group index); the collectors also record
- * the groups.
+ * collector; layers that share an input share a collector. `selected` limits
+ * the layers collected (by name and group index), and the collectors also
+ * record the groups.
  */
 async function collectStatistics(
   pass: BlockPass,
@@ -248,9 +248,9 @@ async function collectStatistics(
   mode: PruneMode,
   backend: PassBackend,
   keepOutputs: boolean,
-  wanted?: (name: string, group: number) => boolean,
+  selected?: (name: string, group: number) => boolean,
 ): Promise<{ collectors: PassCollectors; outputs: BlockState[] }> {
-  const collectors = new PassCollectors((name) => pass.linears.get(name)!.inFeatures, kinds, backend, wanted);
+  const collectors = new PassCollectors((name) => pass.linears.get(name)!.inFeatures, kinds, backend, selected);
   try {
     const outputs = backend.forwardOnDevice
       ? await runCollectingOnDevice(pass, kinds, mode === 'clean', collectors, keepOutputs)

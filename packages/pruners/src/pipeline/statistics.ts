@@ -89,7 +89,7 @@ export type LayerGroups = string[][];
 /**
  * The collectors of one statistics pass over a block. Layers that receive the
  * same input array or tensor (q, k, v; gate, up) share one collector, so their
- * common Hessian is accumulated and stored once; layers outside `wanted` get
+ * common Hessian is accumulated and stored once. Layers that `selected` leaves out get
  * none. The hook order of the first sequence also gives the layer groups of
  * true-sequential pruning.
  */
@@ -105,8 +105,8 @@ export class PassCollectors {
     private readonly features: (name: string) => number,
     private readonly kinds: readonly StatisticKind[],
     private readonly backend: CollectorBackend,
-    /** Which layers to collect, by name and group index (the order of first inputs); all when absent. */
-    private readonly wanted?: (name: string, group: number) => boolean,
+    /** Filter on the layers to collect, by name and group index (the order of first inputs); all when absent. */
+    private readonly selected?: (name: string, group: number) => boolean,
   ) {}
 
   /** Call before each sequence's forward pass. */
@@ -126,7 +126,7 @@ export class PassCollectors {
       if (shared) this.groups[this.groups.length - 1].push(name);
       else this.groups.push([name]);
 
-      if (this.wanted === undefined || this.wanted(name, this.groups.length - 1)) {
+      if (this.selected === undefined || this.selected(name, this.groups.length - 1)) {
         const owner = shared ? this.byName.get(this.lastName!) : undefined;
         if (owner !== undefined) {
           this.byName.set(name, owner);
@@ -142,13 +142,13 @@ export class PassCollectors {
   }
 
   /**
-   * Without calibration sequences no hook runs: gives every wanted layer its
+   * Without calibration sequences no hook runs: gives every selected layer its
    * own empty collector and puts all layers in one group.
    */
   coverUnseen(names: readonly string[]): void {
     if (this.groups.length === 0) this.groups.push([...names]);
     for (const name of names) {
-      if (this.byName.has(name) || (this.wanted !== undefined && !this.wanted(name, 0))) continue;
+      if (this.byName.has(name) || (this.selected !== undefined && !this.selected(name, 0))) continue;
       this.byName.set(name, new LayerCollector(this.features(name), this.kinds, this.backend));
       this.owners.add(name);
     }
