@@ -12,6 +12,7 @@ interface Report {
   method: string;
   actualSparsity: number;
   pattern: string | null;
+  hessianPrecision: string | null;
   layers: { name: string; sparsity: number; reconstructionError: number; relativeError: number }[];
   calibration: { nsamples: number; seqlen: number; datasets: string[] };
   reportPath: string;
@@ -63,6 +64,18 @@ describe('sculpt prune', () => {
     const report = JSON.parse(stdout) as Report;
     expect(report.pattern).toBe('2:4');
     expect(report.actualSparsity).toBe(0.5);
+    expect(report.hessianPrecision).toBe('float32');
+  });
+
+  it('SparseGPT with float64 Hessians', () => {
+    const out = join(dir, 'sparsegpt-f64.bin');
+    const { code, stdout, stderr } = prune('--method', 'sparsegpt', '--calibration', 'c4', '--hessian-precision', 'float64', '--out', out);
+    expect(code, stderr).toBe(0);
+    const precise = JSON.parse(stdout) as Report;
+    expect(precise.hessianPrecision).toBe('float64');
+    const single = JSON.parse(prune('--method', 'sparsegpt', '--calibration', 'c4', '--out', join(dir, 'sparsegpt-f32.bin')).stdout) as Report;
+    // Rounding the Hessian to float32 moves the reconstruction error of a layer by far less than a percent.
+    precise.layers.forEach((layer, i) => expect(Math.abs(single.layers[i].relativeError - layer.relativeError)).toBeLessThan(1e-2 * layer.relativeError + 1e-6));
   });
 
   it('replays a calibration file', () => {
@@ -107,6 +120,10 @@ describe('sculpt prune', () => {
     const badFormat = prune('--method', 'wanda', '--calibration', 'c4', '--format', 'cot', '--out', join(dir, 'x.bin'));
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toContain('has no cot format');
+
+    const badPrecision = prune('--method', 'sparsegpt', '--calibration', 'c4', '--hessian-precision', 'float16', '--out', join(dir, 'x.bin'));
+    expect(badPrecision.code).toBe(2);
+    expect(badPrecision.stderr).toContain('float32');
   });
 });
 
@@ -126,6 +143,14 @@ describe('sculpt eval TASK', () => {
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as { items: { prediction: string }[] };
     for (const item of result.items) expect(['A', 'B', 'C', 'D', 'E']).toContain(item.prediction);
+  });
+
+  it('auto scoring picks log-likelihood for choices', () => {
+    const { code, stdout, stderr } = sculpt(['--json', 'eval', 'winogrande', '--model', storiesModel, '--data-dir', sharedData, '--limit', '2', '--scoring', 'auto']);
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as { scoring: string; decoding: string };
+    expect(result.scoring).toBe('loglikelihood');
+    expect(result.decoding).toBe('none');
   });
 
   it('names missing task data', () => {

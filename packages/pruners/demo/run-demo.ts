@@ -8,7 +8,8 @@
  * tasks. The report and plots land in `runs/demo/`.
  *
  * Options: --model PATH, --data-dir DIR (use existing data instead of
- * generating it), --out DIR, --ppl-split SPLIT, --limit N (items per task).
+ * generating it), --out DIR, --ppl-split SPLIT, --limit N (items per task),
+ * --scoring generate|loglikelihood|auto (task scoring, default generate).
  * For the real stories260K model and samples:
  *   npm run demo -w @sculpt/pruners -- --model "$PWD/../shared/data/models/stories260K/stories260K.bin" --data-dir "$PWD/../shared/data" --ppl-split validation
  * Run it from the repository root, because npm starts the script in
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: path.join(repoRoot, 'runs/demo') },
       'ppl-split': { type: 'string' },
       limit: { type: 'string', default: '16' },
+      scoring: { type: 'string', default: 'generate' },
     },
   });
 
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       seqlen: 128,
       tasks: generated ? ['gsm8k', 'esnli', 'commonsense_qa'] : ['gsm8k', 'winogrande', 'commonsense_qa'],
       taskLimit: Number(values.limit),
+      scoring: values.scoring,
       perplexity: { dataset: 'wikitext2', split: values['ppl-split'] ?? (generated ? 'test' : 'validation'), seqlen: 128, maxWindows: 8 },
     }),
     undefined,

@@ -27,6 +27,7 @@ function result(layers: Layer[], method: string): PruneRunResult {
     methodOptions: {},
     targetSparsity: 0.5,
     pattern: null,
+    hessianPrecision: 'float32',
     calibration: { source: 'file', datasets: [], format: null, nsamples: 4, seqlen: 32, seed: 0 },
     mode: 'faithful',
     propagateError: true,

@@ -4,7 +4,7 @@ import { getLogger, UsageError, type Logger, type ProgressReporter, type Registr
 import { loadTokenizerForModel } from '@sculpt/datasets';
 import { getDevice, loadModel, type DeviceRequest } from '@sculpt/runtime-gpu';
 import { ModelTaskAdapter } from '../evaluation/model-adapter.js';
-import { runTask, type TaskItemResult, type TaskScoring } from '../tasks/runner.js';
+import { runTask, type ScoringRequest, type TaskItemResult, type TaskScoring } from '../tasks/runner.js';
 import type { AccuracySummary } from '../tasks/metrics.js';
 
 export interface EvalRunOptions {
@@ -13,7 +13,8 @@ export interface EvalRunOptions {
   task: string;
   dataDir?: string;
   limit?: number;
-  scoring?: TaskScoring;
+  /** `auto` picks log-likelihood for tasks with answer choices and generation for the others. */
+  scoring?: ScoringRequest;
   cot?: boolean;
   /** Device for the model's blocks (`auto` as `getDevice` resolves it); the host path when absent. */
   device?: DeviceRequest;

@@ -50,7 +50,8 @@ export const studyConfigSchema = z
     tasks: z.array(z.string().min(1)).default([]),
     /** Items per task (the first ones of the file); all when absent. */
     taskLimit: z.number().int().positive().optional(),
-    scoring: z.enum(['generate', 'loglikelihood']).default('generate'),
+    /** Task scoring; `auto` scores classification tasks by log-likelihood and the arithmetic tasks by generation. */
+    scoring: z.enum(['generate', 'loglikelihood', 'auto']).default('generate'),
     perplexity: z
       .object({
         dataset: z.string().min(1).default('wikitext2'),

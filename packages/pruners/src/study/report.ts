@@ -11,6 +11,7 @@ import { writeFileAtomic } from '@sculpt/core';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from './charts.js';
 import type { StudyConfig } from './config.js';
+import type { TaskScoring } from '../tasks/runner.js';
 import type { CellResult } from './runner.js';
 
 export interface StudyReportFiles {
@@ -68,7 +69,28 @@ function formatStatistic(values: readonly number[], percent: boolean): string {
   return values.length < 2 ? average : `${average} ± ${(standardDeviation(values) * scale).toFixed(digits)}`;
 }
 
-export function markdownReport(config: StudyConfig, rows: readonly ReportRow[]): string {
+/** Collects, from the stored cell results, the scoring each task's results used. */
+export function taskScorings(results: readonly CellResult[]): Map<string, TaskScoring> {
+  const scorings = new Map<string, TaskScoring>();
+  for (const result of results) {
+    for (const [task, summary] of Object.entries(result.tasks)) if (summary.scoring !== undefined) scorings.set(task, summary.scoring);
+  }
+  return scorings;
+}
+
+/** Writes the report's sentences on how each task was scored. */
+function scoringSentences(config: StudyConfig, scorings: ReadonlyMap<string, TaskScoring>): string {
+  if (config.tasks.length === 0) return 'No downstream tasks were evaluated.';
+  const items = config.taskLimit === undefined ? '' : ` on the first ${config.taskLimit} items`;
+  const byLikelihood = config.tasks.filter((task) => (scorings.get(task) ?? config.scoring) === 'loglikelihood');
+  const byGeneration = config.tasks.filter((task) => !byLikelihood.includes(task));
+  const sentences: string[] = [];
+  if (byGeneration.length > 0) sentences.push(`Greedy generation with answer extraction${items}: ${byGeneration.join(', ')} (the paper's runs sampled instead).`);
+  if (byLikelihood.length > 0) sentences.push(`Log-likelihood of the answer choices${items}: ${byLikelihood.join(', ')}.`);
+  return sentences.join(' ');
+}
+
+export function markdownReport(config: StudyConfig, rows: readonly ReportRow[], scorings: ReadonlyMap<string, TaskScoring> = new Map()): string {
   const dense = rows.find((row) => row.method === 'dense');
   const groups = new Map<string, ReportRow[]>();
   for (const row of rows) {
@@ -86,7 +108,7 @@ export function markdownReport(config: StudyConfig, rows: readonly ReportRow[]):
     '# Calibration study',
     '',
     `Model \`${config.model}\`; ${config.nsamples} calibration sequences of ${config.seqlen} tokens; ${config.mode} mode; seeds ${config.seeds.join(', ')}.`,
-    `Tasks use greedy decoding${config.taskLimit === undefined ? '' : ` on the first ${config.taskLimit} items`} (${config.scoring} scoring); the paper's runs sampled instead.`,
+    scoringSentences(config, scorings),
     'Cells show mean ± sample standard deviation over seeds.',
     '',
   ];
@@ -181,7 +203,7 @@ export async function writeStudyReport(config: StudyConfig, results: readonly Ce
   if (config.tasks.length > 0) await render(accuracySpec(rows, config.tasks), 'accuracy');
   if (config.sparsities.length > 1) await render(sweepSpec(rows), 'sparsity-sweep');
 
-  let markdown = markdownReport(config, rows);
+  let markdown = markdownReport(config, rows, taskScorings(results));
   if (plots.length > 0) {
     markdown += `\n## Plots\n\n${plots.filter((file) => file.endsWith('.svg')).map((file) => `![${path.basename(file, '.svg')}](plots/${path.basename(file)})`).join('\n\n')}\n`;
   }

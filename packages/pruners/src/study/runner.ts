@@ -11,6 +11,7 @@ import { configHash, getLogger, ResultsStore, runUnits, UsageError, type Logger,
 import { loadTokenizerForModel, type CalibrationDataset, type CalibrationFormat } from '@sculpt/datasets';
 import { detectModelFormat } from '@sculpt/runtime-gpu';
 import { runEvalTask } from '../run/eval-run.js';
+import type { TaskScoring } from '../tasks/runner.js';
 import { runPrune } from '../run/prune-run.js';
 import { DENSE_KEY, expandCells, type StudyCell, type StudyConfig } from './config.js';
 import { modelPerplexity, perplexityTokens } from './perplexity.js';
@@ -22,7 +23,8 @@ export const STUDY_RUN_KIND = 'pruning-study';
 export interface CellResult {
   cell: StudyCell;
   perplexity: number | null;
-  tasks: Record<string, { accuracy: number; correct: number; total: number; lower: number; upper: number }>;
+  /** Per task; `scoring` is the one used (what `auto` resolved to), absent in results stored before it was recorded. */
+  tasks: Record<string, { accuracy: number; correct: number; total: number; lower: number; upper: number; scoring?: TaskScoring }>;
   actualSparsity: number;
   pruneSeconds: number;
   peakMemoryBytes: number;
@@ -206,7 +208,7 @@ async function runCell(
   const tasks: CellResult['tasks'] = {};
   for (const task of config.tasks) {
     const result = await runEvalTask({ registry, modelPath, task, dataDir: config.dataDir, limit: config.taskLimit, scoring: config.scoring, device: config.device, progress, signal });
-    tasks[task] = { accuracy: result.accuracy, correct: result.correct, total: result.total, lower: result.lower, upper: result.upper };
+    tasks[task] = { accuracy: result.accuracy, correct: result.correct, total: result.total, lower: result.lower, upper: result.upper, scoring: result.scoring };
   }
 
   if (cell.key !== DENSE_KEY && !config.keepModels) await rm(modelPath, { recursive: true, force: true });

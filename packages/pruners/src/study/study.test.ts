@@ -92,6 +92,14 @@ describe('study report', () => {
     expect(markdown).toContain('| dense |  | 10.00 | 50.0 |');
     expect(markdown).toContain('| c4 | icl | 13.00 ± 1.41 | 40.0 ± 14.1 |');
     expect(markdown).toContain('| gsm8k | icl | 11.00 | 40.0 |');
+    expect(markdown).toContain('Greedy generation with answer extraction: gsm8k');
+  });
+
+  it('names each task scoring', () => {
+    const study = config({ tasks: ['gsm8k', 'winogrande'], scoring: 'auto', taskLimit: 8 });
+    const markdown = markdownReport(study, groupResults(results), new Map([['gsm8k', 'generate'], ['winogrande', 'loglikelihood']]));
+    expect(markdown).toContain('Greedy generation with answer extraction on the first 8 items: gsm8k');
+    expect(markdown).toContain('Log-likelihood of the answer choices on the first 8 items: winogrande.');
   });
 
   it('renders plots to SVG and PNG', async () => {

@@ -18,6 +18,14 @@ export interface TaskModel {
 
 export type TaskScoring = 'generate' | 'loglikelihood';
 
+/**
+ * A scoring request: one of the two scorings, or `auto`, which scores a task by
+ * log-likelihood when every item has answer choices (the classification tasks)
+ * and by generation otherwise (the arithmetic tasks). Small models rarely
+ * produce a well-formed answer, so log-likelihood gives them a usable signal.
+ */
+export type ScoringRequest = TaskScoring | 'auto';
+
 export interface TaskItemResult {
   id: string;
   label: string;
@@ -36,7 +44,7 @@ export interface TaskResult {
 
 export interface TaskRunOptions {
   limit?: number;
-  scoring?: TaskScoring;
+  scoring?: ScoringRequest;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,8 +57,8 @@ export function selectItems(items: TaskItem[], limit: number | undefined): TaskI
 }
 
 export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[], options: TaskRunOptions = {}): Promise<TaskResult> {
-  const scoring = options.scoring ?? 'generate';
   const selected = selectItems(items, options.limit);
+  const scoring = resolveScoring(options.scoring ?? 'generate', selected, model);
   if (scoring === 'loglikelihood' && model.logLikelihood === undefined) {
     throw new InputError('this model cannot score log-likelihoods; use generation scoring');
   }
@@ -78,6 +86,13 @@ export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[
     summary: summarizeAccuracy(correct, results.length),
     items: results,
   };
+}
+
+/** Resolves a scoring request to the scoring used for these items and this model. */
+export function resolveScoring(request: ScoringRequest, items: readonly TaskItem[], model: TaskModel): TaskScoring {
+  if (request !== 'auto') return request;
+  const classification = items.length > 0 && items.every((item) => item.choices !== undefined && item.choices.length > 0);
+  return classification && model.logLikelihood !== undefined ? 'loglikelihood' : 'generate';
 }
 
 async function bestChoice(task: EvalTask, model: TaskModel, prompt: string, item: TaskItem): Promise<string> {

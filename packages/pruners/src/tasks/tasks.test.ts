@@ -8,7 +8,7 @@ import type { CalibrationDataset, EvaluationItem } from '@sculpt/datasets';
 import { plugins as datasetPlugins } from '@sculpt/datasets/plugins';
 import { evaluateArithmetic, extractNumericAnswer, numericMatch } from './arithmetic.js';
 import { summarizeAccuracy, wilsonInterval } from './metrics.js';
-import { runTask, type TaskModel } from './runner.js';
+import { resolveScoring, runTask, type TaskModel } from './runner.js';
 import { createTask, extractNliAnswer, TASK_NAMES } from './tasks.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -123,6 +123,21 @@ describe('task runner', () => {
     expect(scored.summary.correct).toBe(expected);
     expect(generated.decoding).toBe('greedy');
     await expect(runTask(task, model, items, { limit: 0 })).rejects.toThrow(/positive integer/);
+  });
+
+  it('auto scoring follows answer choices', async () => {
+    const winogrande = await createTask('winogrande').loadItems(dataDir);
+    const gsm8k = await createTask('gsm8k').loadItems(dataDir);
+    const scorer: TaskModel = { generate: async () => '', logLikelihood: async () => 0 };
+    const generator: TaskModel = { generate: async () => '' };
+    expect(resolveScoring('auto', winogrande, scorer)).toBe('loglikelihood');
+    expect(resolveScoring('auto', gsm8k, scorer)).toBe('generate');
+    expect(resolveScoring('auto', winogrande, generator)).toBe('generate');
+    expect(resolveScoring('generate', winogrande, scorer)).toBe('generate');
+
+    const result = await runTask(createTask('winogrande'), scorer, winogrande, { scoring: 'auto', limit: 3 });
+    expect(result.scoring).toBe('loglikelihood');
+    expect(result.decoding).toBe('none');
   });
 });
 

@@ -47,12 +47,16 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
     .requiredOption('--model <path>', 'model: llama2.c .bin, Hugging Face folder or ONNX file')
     .option('--data-dir <dir>', 'root of the local data layout (default: $SCULPT_DATA_DIR)')
     .option('--limit <n>', 'evaluate only the first n items', positiveInteger('--limit'))
-    .addOption(new Option('--scoring <kind>', 'generate: greedy decoding and answer extraction; loglikelihood: pick the most likely answer choice').choices(['generate', 'loglikelihood'] as const).default('generate' as const))
+    .addOption(
+      new Option('--scoring <kind>', 'generate: greedy decoding and answer extraction; loglikelihood: pick the most likely answer choice; auto: loglikelihood when the task has answer choices')
+        .choices(['generate', 'loglikelihood', 'auto'] as const)
+        .default('generate' as const),
+    )
     .option('--cot', 'chain-of-thought demonstrations and extraction (gsm8k, anli, esnli)', false)
     .option('--items', 'include every item with its prediction in the output', false)
     .action(async (...args: unknown[]) => {
       const actionCommand = args[args.length - 1] as Command;
-      const options = actionCommand.opts() as { model: string; dataDir?: string; limit?: number; scoring: 'generate' | 'loglikelihood'; cot: boolean; items: boolean };
+      const options = actionCommand.opts() as { model: string; dataDir?: string; limit?: number; scoring: 'generate' | 'loglikelihood' | 'auto'; cot: boolean; items: boolean };
       const task = fixedTask ?? String(args[0]);
       const context = getContext(actionCommand);
       const { runEvalTask } = await import('@sculpt/pruners');
