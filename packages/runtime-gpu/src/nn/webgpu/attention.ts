@@ -57,6 +57,13 @@ fn keyBase(b: u32, kvh: u32, j: u32) -> u32 { return ((b * params.keyCapacity + 
 fn rowIndex(b: u32, h: u32, i: u32) -> u32 { return (b * params.heads + h) * params.queryLength + i; }`;
 }
 
+/** WGSL that splits a query-row invocation index into query i, head h, batch b and its key/value head kvh. */
+const QUERY_ROW = `
+  let i = index % params.queryLength;
+  let h = (index / params.queryLength) % params.heads;
+  let b = index / (params.queryLength * params.heads);
+  let kvh = h / (params.heads / params.kvHeads);`;
+
 function checkHeadDim(params: AttentionParams): void {
   if (params.headDim > MAX_HEAD_DIM) throw new ShapeError(`attention: headDim=${params.headDim} exceeds the webgpu kernel's maximum of ${MAX_HEAD_DIM}`);
 }
@@ -89,10 +96,7 @@ export function attentionForward(q: Tensor, k: Tensor, v: Tensor, keyMask: Tenso
     )}
 ${prelude(params.headDim)}
 ${linearEntry('params.batch * params.heads * params.queryLength')}
-  let i = index % params.queryLength;
-  let h = (index / params.queryLength) % params.heads;
-  let b = index / (params.queryLength * params.heads);
-  let kvh = h / (params.heads / params.kvHeads);
+${QUERY_ROW}
   let qBase = queryBase(b, h, i);
   var query: array<f32, HEAD_DIM>;
   var accumulator: array<f32, HEAD_DIM>;
@@ -159,10 +163,7 @@ export function attentionBackward(
     )}
 ${prelude(params.headDim)}
 ${linearEntry('params.batch * params.heads * params.queryLength')}
-  let i = index % params.queryLength;
-  let h = (index / params.queryLength) % params.heads;
-  let b = index / (params.queryLength * params.heads);
-  let kvh = h / (params.heads / params.kvHeads);
+${QUERY_ROW}
   let qBase = queryBase(b, h, i);
   let lse = logSumExp[rowIndex(b, h, i)];
   var query: array<f32, HEAD_DIM>;

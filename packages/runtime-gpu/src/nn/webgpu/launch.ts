@@ -125,10 +125,20 @@ export function groupsFor(items: number): number {
   return Math.ceil(items / WORKGROUP);
 }
 
-/** Shared-memory tree sum over the WORKGROUP lanes of `partials`, leaving the total in partials[0]. */
-export const TREE_SUM = `
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
+/**
+ * Returns WGSL for a shared-memory tree sum of each workgroup array in
+ * `arrays` over `lanes` lanes, leaving each total in entry 0. The arrays share
+ * one loop, so summing two of them costs no extra barriers.
+ */
+export function treeSum(arrays: readonly string[], lanes = WORKGROUP): string {
+  const adds = arrays.map((name) => `${name}[lane] = ${name}[lane] + ${name}[lane + stride];`).join(' ');
+  return `
+  for (var stride = ${lanes / 2}u; stride > 0u; stride = stride / 2u) {
     workgroupBarrier();
-    if (lane < stride) { partials[lane] = partials[lane] + partials[lane + stride]; }
+    if (lane < stride) { ${adds} }
   }
   workgroupBarrier();`;
+}
+
+/** Tree sum over the WORKGROUP lanes of `partials`, leaving the total in partials[0]. */
+export const TREE_SUM = treeSum(['partials']);

@@ -7,7 +7,7 @@
  * So every sum runs in a fixed order and needs no atomics.
  */
 import type { Tensor } from '../../tensor.js';
-import { declarations, gpuOf, groupsFor, launch, linearEntry, rowEntry, TREE_SUM, WORKGROUP, type UniformField } from './launch.js';
+import { declarations, gpuOf, groupsFor, launch, linearEntry, rowEntry, TREE_SUM, treeSum, WORKGROUP, type UniformField } from './launch.js';
 
 const SHARED = `var<workgroup> partials: array<f32, ${WORKGROUP}>;`;
 
@@ -248,14 +248,7 @@ ${rowEntry()}
   }
   partials[lane] = sumG;
   partialsX[lane] = sumGX;
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
-    workgroupBarrier();
-    if (lane < stride) {
-      partials[lane] = partials[lane] + partials[lane + stride];
-      partialsX[lane] = partialsX[lane] + partialsX[lane + stride];
-    }
-  }
-  workgroupBarrier();
+  ${treeSum(['partials', 'partialsX'])}
   let meanG = partials[0] / f32(params.dim);
   let meanGX = partialsX[0] / f32(params.dim);
   for (var c = lane; c < width; c += ${WORKGROUP}u) {
@@ -464,14 +457,7 @@ ${rowEntry()}
   }
   partials[lane] = partial;
   partialsCount[lane] = counted;
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
-    workgroupBarrier();
-    if (lane < stride) {
-      partials[lane] = partials[lane] + partials[lane + stride];
-      partialsCount[lane] = partialsCount[lane] + partialsCount[lane + stride];
-    }
-  }
-  workgroupBarrier();
+  ${treeSum(['partials', 'partialsCount'])}
   if (lane == 0u) {
     count[0] = partialsCount[0];
     loss[0] = select(partials[0] / partialsCount[0], 0.0, partialsCount[0] == 0.0);
@@ -500,11 +486,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   var partial = 0.0;
   for (var i = lane; i < params.count; i += 256u) { let value = x[i]; partial += value * value; }
   partials[lane] = partial;
-  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
-    workgroupBarrier();
-    if (lane < stride) { partials[lane] = partials[lane] + partials[lane + stride]; }
-  }
-  workgroupBarrier();
+  ${treeSum(['partials'], 256)}
   if (lane == 0u) { out[0] = partials[0]; }
 }`,
   });
