@@ -78,6 +78,15 @@ export function taskScorings(results: readonly CellResult[]): Map<string, TaskSc
   return scorings;
 }
 
+/** Writes the report's sentence on the perplexity text: dataset, split and windows. */
+function perplexitySentence(config: StudyConfig): string {
+  const settings = config.perplexity;
+  if (settings === null) return 'Perplexity was not measured.';
+  const split = settings.split === undefined ? 'its default split' : `the ${settings.split} split`;
+  const windows = settings.maxWindows === undefined ? 'all windows' : `at most ${settings.maxWindows} windows`;
+  return `Perplexity on ${settings.dataset}, ${split}, ${windows} of ${settings.seqlen ?? config.seqlen} tokens.`;
+}
+
 /** Writes the report's sentences on how each task was scored. */
 function scoringSentences(config: StudyConfig, scorings: ReadonlyMap<string, TaskScoring>): string {
   if (config.tasks.length === 0) return 'No downstream tasks were evaluated.';
@@ -108,6 +117,7 @@ export function markdownReport(config: StudyConfig, rows: readonly ReportRow[], 
     '# Calibration study',
     '',
     `Model \`${config.model}\`; ${config.nsamples} calibration sequences of ${config.seqlen} tokens; ${config.mode} mode; seeds ${config.seeds.join(', ')}.`,
+    perplexitySentence(config),
     scoringSentences(config, scorings),
     'Cells show mean ± sample standard deviation over seeds.',
     '',

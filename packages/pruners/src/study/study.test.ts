@@ -93,6 +93,7 @@ describe('study report', () => {
     expect(markdown).toContain('| c4 | icl | 13.00 ± 1.41 | 40.0 ± 14.1 |');
     expect(markdown).toContain('| gsm8k | icl | 11.00 | 40.0 |');
     expect(markdown).toContain('Greedy generation with answer extraction: gsm8k');
+    expect(markdown).toContain('Perplexity on wikitext2, its default split, all windows of 2048 tokens.');
   });
 
   it('names each task scoring', () => {
