@@ -47,6 +47,15 @@ describe('sculpt prune', () => {
     expect(calibration.samples[0]).toHaveLength(64);
     // The tokenizer travels with the pruned model so it can be evaluated directly.
     expect(existsSync(join(dir, 'tok512.bin'))).toBe(true);
+    // Wanda uses no Hessian, so the report records no Hessian precision.
+    expect(report.hessianPrecision).toBeNull();
+
+    // A second run to the same output is refused before it samples calibration windows.
+    const calibrationBefore = readFileSync(report.calibrationPath!);
+    const again = prune('--method', 'wanda', '--calibration', 'c4', '--seed', '7', '--out', out);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    expect(readFileSync(report.calibrationPath!)).toEqual(calibrationBefore);
   });
 
   it('rejects seqlen beyond the context', () => {
@@ -151,6 +160,12 @@ describe('sculpt eval TASK', () => {
     const result = JSON.parse(stdout) as { scoring: string; decoding: string };
     expect(result.scoring).toBe('loglikelihood');
     expect(result.decoding).toBe('none');
+  });
+
+  it('rejects log-likelihood scoring without choices', () => {
+    const { code, stderr } = sculpt(['eval', 'gsm8k', '--model', storiesModel, '--data-dir', sharedData, '--limit', '2', '--scoring', 'loglikelihood']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('use generate or auto scoring');
   });
 
   it('names missing task data', () => {

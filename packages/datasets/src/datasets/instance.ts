@@ -338,8 +338,8 @@ export class DatasetInstance implements CalibrationDataset {
     const present = available.length > 0 ? `; local splits present: ${available.join(', ')} (choose one with --split)` : '';
     let hubNote = '';
     if (hub !== undefined && hubFiles === undefined) hubNote = `; the hub source ${hub.repo} has no "${split}" split`;
-    else if (hub !== undefined) hubNote = '; the hub fallback is disabled';
-    throw new InputError(`no ${this.name} files for split "${split}": ${where}${present}${hubNote}; or pass the file with --data`);
+    else if (hub !== undefined) hubNote = '; downloading from the hub is turned off for this run';
+    throw new InputError(`no ${this.name} files for split "${split}": ${where}${present}${hubNote}; put the file under the data directory or point --data-dir at one that has it`);
   }
 }
 

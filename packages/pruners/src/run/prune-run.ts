@@ -7,7 +7,7 @@ import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { getLogger, UsageError, writeFileAtomic, type Logger, type ProgressReporter, type Registry } from '@sculpt/core';
 import { loadTokenizerForModel, tokenizerPathForModel, writeCalibrationFile, type CalibrationFormat, type Split, type Tokenizer } from '@sculpt/datasets';
-import { getDevice, loadModel, type CausalLM, type DeviceRequest } from '@sculpt/runtime-gpu';
+import { checkOverwrite, getDevice, loadModel, type CausalLM, type DeviceRequest } from '@sculpt/runtime-gpu';
 import type { HessianPrecision } from '../algorithms/collectors.js';
 import { createDeviceGemm } from '../algorithms/device-gemm.js';
 import { parseNMPattern } from '../algorithms/selectors.js';
@@ -58,7 +58,7 @@ export interface PruneRunResult extends PruneReport {
   methodOptions: Record<string, unknown>;
   targetSparsity: number;
   pattern: string | null;
-  /** Storage of the host Hessians; null when the statistics ran on a device (always float32 there). */
+  /** Storage of the host Hessians; null when the method uses no Hessian or the statistics ran on a device (always float32 there). */
   hessianPrecision: HessianPrecision | null;
   calibration: { source: string; datasets: string[]; format: string | null; nsamples: number; seqlen: number; seed: number };
   output: string;
@@ -173,6 +173,9 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
         `--seqlen ${options.seqlen} is larger than the context length ${model.config.maxSeqLen} of ${options.modelPath}; pass --seqlen ${model.config.maxSeqLen} or less`,
       );
     }
+    // Refuse an existing output before any work, so a refused run neither wastes
+    // the pruning nor replaces the calibration file beside the existing model.
+    await checkOverwrite(model, options.out, { force: options.force });
     const calibration = await calibrationSequences(options, tokenizer, model.config.vocabSize, log);
     log.info(`pruning ${options.modelPath} with ${options.method} at ${options.pattern ?? options.sparsity} on ${calibration.sequences.length} sequences`);
 
@@ -211,7 +214,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       methodOptions,
       targetSparsity: pattern === undefined ? options.sparsity : 0.5,
       pattern: options.pattern ?? null,
-      hessianPrecision: device === undefined ? (options.hessianPrecision ?? 'float32') : null,
+      hessianPrecision: device === undefined && pruner.statistics.includes('hessian') ? (options.hessianPrecision ?? 'float32') : null,
       calibration: {
         source,
         datasets: calibration.datasets,

@@ -4,7 +4,7 @@
  * generation config; sculpt does not). Log-likelihood scoring picks the answer
  * choice with the highest summed log-probability after the prompt.
  */
-import { InputError, throwIfAborted } from '@sculpt/core';
+import { InputError, throwIfAborted, UsageError } from '@sculpt/core';
 import { summarizeAccuracy, type AccuracySummary } from './metrics.js';
 import type { EvalTask, TaskItem } from './tasks.js';
 
@@ -59,6 +59,9 @@ export function selectItems(items: TaskItem[], limit: number | undefined): TaskI
 export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[], options: TaskRunOptions = {}): Promise<TaskResult> {
   const selected = selectItems(items, options.limit);
   const scoring = resolveScoring(options.scoring ?? 'generate', selected, model);
+  if (scoring === 'loglikelihood' && selected.some((item) => item.choices === undefined || item.choices.length === 0)) {
+    throw new UsageError(`task ${task.name} has no answer choices, so it cannot be scored by log-likelihood; use generate or auto scoring`);
+  }
   if (scoring === 'loglikelihood' && model.logLikelihood === undefined) {
     throw new InputError('this model cannot score log-likelihoods; use generation scoring');
   }

@@ -81,6 +81,6 @@ function addTaskCommand(parent: Command, name: string, description: string, fixe
 
 export function register(program: Command): void {
   const evalCommand = (program.commands.find((command) => command.name() === 'eval') as Command | undefined) ?? program.command('eval').description('evaluate a model');
-  for (const task of BUILTIN_TASK_NAMES) addTaskCommand(evalCommand, task, `few-shot ${task} accuracy (greedy decoding, 95% Wilson interval)`, task);
+  for (const task of BUILTIN_TASK_NAMES) addTaskCommand(evalCommand, task, `few-shot ${task} accuracy (greedy decoding or log-likelihood scoring, 95% Wilson interval)`, task);
   addTaskCommand(evalCommand, 'task', 'run an eval-task plugin by name');
 }
