@@ -13,6 +13,7 @@ interface Report {
   actualSparsity: number;
   pattern: string | null;
   hessianPrecision: string | null;
+  device: string;
   layers: { name: string; sparsity: number; reconstructionError: number; relativeError: number }[];
   calibration: { nsamples: number; seqlen: number; datasets: string[] };
   reportPath: string;
@@ -49,6 +50,7 @@ describe('sculpt prune', () => {
     expect(existsSync(join(dir, 'tok512.bin'))).toBe(true);
     // Wanda uses no Hessian, so the report records no Hessian precision.
     expect(report.hessianPrecision).toBeNull();
+    expect(report.device).toBe('host');
 
     // A second run to the same output is refused before it samples calibration windows.
     const calibrationBefore = readFileSync(report.calibrationPath!);

@@ -28,6 +28,7 @@ function result(layers: Layer[], method: string): PruneRunResult {
     targetSparsity: 0.5,
     pattern: null,
     hessianPrecision: 'float32',
+    device: 'host',
     calibration: { source: 'file', datasets: [], format: null, nsamples: 4, seqlen: 32, seed: 0 },
     mode: 'faithful',
     propagateError: true,

@@ -60,6 +60,8 @@ export interface PruneRunResult extends PruneReport {
   pattern: string | null;
   /** Storage of the host Hessians; null when the method uses no Hessian or the statistics ran on a device (always float32 there). */
   hessianPrecision: HessianPrecision | null;
+  /** Device kind the block passes and statistics ran on, or "host" for the host path. */
+  device: string;
   calibration: { source: string; datasets: string[]; format: string | null; nsamples: number; seqlen: number; seed: number };
   output: string;
   reportPath: string;
@@ -215,6 +217,7 @@ export async function runPrune(options: PruneRunOptions): Promise<PruneRunResult
       targetSparsity: pattern === undefined ? options.sparsity : 0.5,
       pattern: options.pattern ?? null,
       hessianPrecision: device === undefined && pruner.statistics.includes('hessian') ? (options.hessianPrecision ?? 'float32') : null,
+      device: device?.kind ?? 'host',
       calibration: {
         source,
         datasets: calibration.datasets,
