@@ -25,7 +25,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     throw error;
   }
   await handle.close();
-  await rename(temp, path);
+
+  // A failed rename (onto a directory, for example) must not leave the temp file behind.
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Temporary sibling path for a directory written as a whole and renamed into place at the end. */
