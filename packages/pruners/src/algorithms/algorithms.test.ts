@@ -299,6 +299,16 @@ describe('SparseGPT', () => {
     expect(updatedError).toBeLessThanOrEqual(zeroedError);
   });
 
+  it('overwriteWeight updates the copy in place', async () => {
+    const { hessian } = await statistics();
+    const copy = { rows: weight.rows, cols: weight.cols, data: Float64Array.from(weight.data) };
+    const inPlace = await sparseGpt(copy, hessian.values, { sparsity: 0.5, overwriteWeight: true });
+    const separate = await sparseGpt(weight, hessian.values, { sparsity: 0.5 });
+    expect(inPlace.weight.data).toBe(copy.data);
+    expect(Array.from(inPlace.weight.data)).toEqual(Array.from(separate.weight.data));
+    expect(separate.weight.data).not.toBe(weight.data);
+  });
+
   it('dead input column is pruned', async () => {
     const { hessian } = await statistics();
     const h = Float64Array.from(hessian.values);

@@ -33,6 +33,11 @@ export interface SparseGptOptions {
   dampingRetries?: readonly number[];
   gemm?: GemmBackend;
   /**
+   * Updates `weight.data` in place when it is float64, instead of working on a
+   * copy. Pruners pass this for the float64 weight copy the pipeline gives them.
+   */
+  overwriteWeight?: boolean;
+  /**
    * Computes the inverse-Hessian factor with the runtime's `inverseHessianFactor`
    * on this device (float32 result) instead of the float64 host Cholesky.
    */
@@ -69,7 +74,7 @@ export async function sparseGpt(weight: Matrix, hessian: Float32Array | Float64A
   }
   if (options.fixedMask !== undefined) assertSameShape(weight, options.fixedMask, 'fixed mask');
 
-  const w = Float64Array.from(weight.data);
+  const w = options.overwriteWeight && weight.data instanceof Float64Array ? weight.data : Float64Array.from(weight.data);
 
   // Dead inputs: a zero diagonal means input j was always zero. Its weights
   // cannot matter, so prune them and make H invertible there (H_jj = 1). The

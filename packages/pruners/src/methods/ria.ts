@@ -37,7 +37,13 @@ export function createRiaPruner(settings: z.output<typeof options>): Pruner {
       const scores = riaScore(layer.weight, requireStatistic(layer, 'rowScaler'), settings.exponent);
       const { mask, details } = chooseMask(layer, scores, settings);
       if (!settings.reconstruction) return { ...zeroMasked(layer, mask), details };
-      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), { sparsity: layer.sparsity, fixedMask: mask, gemm: context.gemm, factorDevice: context.device });
+      const result = await sparseGpt(layer.weight, requireStatistic(layer, 'hessian'), {
+        sparsity: layer.sparsity,
+        fixedMask: mask,
+        gemm: context.gemm,
+        factorDevice: context.device,
+        overwriteWeight: true,
+      });
       return { weight: result.weight, mask: result.mask, loss: result.loss, details };
     },
   };

@@ -27,6 +27,7 @@ export function createSparseGptPruner(options: SparseGptPluginOptions = { blockS
         percdamp: options.percdamp,
         gemm: gemm ?? context.gemm,
         factorDevice: context.device,
+        overwriteWeight: true,
       });
       return {
         weight: result.weight,

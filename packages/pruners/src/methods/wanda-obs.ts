@@ -27,6 +27,7 @@ export function createWandaObsPruner(settings: z.output<typeof options>): Pruner
         percdamp: settings.percdamp,
         gemm: context.gemm,
         factorDevice: context.device,
+        overwriteWeight: true,
       });
       return {
         weight: result.weight,
