@@ -115,6 +115,7 @@ describe.skipIf(!gpuAvailable && !process.env.CI)('paced waits on lavapipe', () 
     const paced = await pollsDuringMatmul();
 
     // A 1 ms timer allows about one poll per millisecond of work, while the eager loop polls without pause.
-    expect(eager).toBeGreaterThan(10 * paced);
+    // Measured ratios range from about 9 to over 20 with the machine's load, so 4× leaves room yet fails without pacing.
+    expect(eager).toBeGreaterThan(4 * paced);
   });
 });
