@@ -5,7 +5,7 @@
  */
 import { CpuDevice, type Device, type Tensor } from '@sculpt/runtime-gpu';
 
-/** A tensor over `data`. On the cpu device the array itself is used, so the caller must not change it while the tensor lives. */
+/** Wraps `data` as a tensor. On the cpu device the array itself is used, so the caller must not change it while the tensor lives. */
 export function wrapHostArray(device: Device, data: Float32Array, shape: number[]): Tensor {
   return device instanceof CpuDevice ? device.adopt(data, shape, 'f32') : device.tensor(data, shape);
 }

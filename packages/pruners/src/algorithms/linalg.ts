@@ -97,11 +97,11 @@ export async function choleskyLower(a: Float64Array, n: number, gemm: GemmBacken
 }
 
 /**
- * In-place inverse of a lower-triangular n×n matrix whose strict upper
- * triangle is zero. Recursive on halves, L = [A 0; C B] gives
+ * Inverts in place a lower-triangular n×n matrix whose strict upper triangle
+ * is zero. It recurses on halves: L = [A 0; C B] gives
  * L⁻¹ = [A⁻¹ 0; −B⁻¹·C·A⁻¹ B⁻¹], so almost all the work is two products per
- * level handed to `gemm`. The plain substitution walks columns with a stride
- * of n and cost most of SparseGPT's time at 4096 inputs.
+ * level handed to `gemm`. A column-by-column substitution strides by n through
+ * memory, and at 4096 inputs that took most of SparseGPT's time.
  */
 export async function invertLowerTriangular(l: Float64Array, n: number, gemm: GemmBackend = referenceGemm, leafSize = 64): Promise<void> {
   const scratch = new Float64Array(Math.ceil(n / 2) * Math.floor(n / 2));
@@ -160,7 +160,7 @@ export interface DiagonalChanges {
 }
 
 /**
- * Upper-triangular U with Uᵀ·U = (A' + shift·I)⁻¹, where A' is A with the
+ * Returns the upper-triangular U with Uᵀ·U = (A' + shift·I)⁻¹, where A' is A with the
  * `unitEntries` of its diagonal set to 1. This is the factor SparseGPT reads
  * its OBS updates from. Row j of U is the first row of (A[j:, j:])⁻¹ divided
  * by the square root of its first entry.

@@ -102,9 +102,9 @@ export function stableArgsort(values: ArrayLike<number>, start = 0, length = val
 }
 
 /**
- * The value `sorted[k]` would have after an ascending sort of `values`
- * (NaN last, as typed-array sort places it), found by selection in O(n) on
- * average instead of a full sort. Thresholds only need that one order
+ * Returns the value `sorted[k]` would have after an ascending sort of
+ * `values` (NaN last, as typed-array sort places it). It uses selection, O(n)
+ * on average, instead of a full sort. Thresholds only need that one order
  * statistic, and sorting half a million scores per SparseGPT block was a
  * visible share of its time. `values` is not changed.
  */

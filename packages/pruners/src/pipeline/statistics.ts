@@ -11,7 +11,7 @@ import type { GemmBackend } from '../algorithms/linalg.js';
 import type { LayerStatistics, StatisticKind } from '../types.js';
 
 export interface CollectorBackend {
-  /** Products of the float64 Hessian; unused when `device` is set. */
+  /** Products of the host Hessian; unused when `device` is set. */
   gemm?: GemmBackend;
   /** Device for the float32 accumulators; the host collectors when absent. */
   device?: Device;
@@ -89,9 +89,9 @@ export type LayerGroups = string[][];
 /**
  * The collectors of one statistics pass over a block. Layers that receive the
  * same input array or tensor (q, k, v; gate, up) share one collector, so their
- * common Hessian is accumulated and stored once. Layers that `selected` leaves out get
- * none. The hook order of the first sequence also gives the layer groups of
- * true-sequential pruning.
+ * common Hessian is accumulated and stored once. Layers that `selected` leaves
+ * out get none. The hook order of the first sequence gives the layer groups
+ * of true-sequential pruning.
  */
 export class PassCollectors {
   readonly groups: LayerGroups = [];
@@ -109,7 +109,7 @@ export class PassCollectors {
     private readonly selected?: (name: string, group: number) => boolean,
   ) {}
 
-  /** Call before each sequence's forward pass. */
+  /** Resets the shared-input tracking; call before each sequence's forward pass. */
   startSequence(): void {
     this.lastInput = undefined;
     this.lastName = undefined;
