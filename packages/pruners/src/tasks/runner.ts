@@ -59,7 +59,7 @@ export function selectItems(items: TaskItem[], limit: number | undefined): TaskI
 export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[], options: TaskRunOptions = {}): Promise<TaskResult> {
   const selected = selectItems(items, options.limit);
   const scoring = resolveScoring(options.scoring ?? 'generate', selected, model);
-  if (scoring === 'loglikelihood' && selected.some((item) => item.choices === undefined || item.choices.length === 0)) {
+  if (scoring === 'loglikelihood' && !selected.every(hasChoices)) {
     throw new UsageError(`task ${task.name} has no answer choices, so it cannot be scored by log-likelihood; use generate or auto scoring`);
   }
   if (scoring === 'loglikelihood' && model.logLikelihood === undefined) {
@@ -91,10 +91,15 @@ export async function runTask(task: EvalTask, model: TaskModel, items: TaskItem[
   };
 }
 
+/** Tells whether an item can be scored by log-likelihood: it has at least one answer choice. */
+function hasChoices(item: TaskItem): boolean {
+  return item.choices !== undefined && item.choices.length > 0;
+}
+
 /** Resolves a scoring request to the scoring used for these items and this model. */
 export function resolveScoring(request: ScoringRequest, items: readonly TaskItem[], model: TaskModel): TaskScoring {
   if (request !== 'auto') return request;
-  const classification = items.length > 0 && items.every((item) => item.choices !== undefined && item.choices.length > 0);
+  const classification = items.length > 0 && items.every(hasChoices);
   return classification && model.logLikelihood !== undefined ? 'loglikelihood' : 'generate';
 }
 
